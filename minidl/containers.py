@@ -1,0 +1,57 @@
+"""``Sequential``: modules applied in order, differentiated in reverse order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .module import Module
+
+
+class Sequential(Module):
+    """A chain ``x → m₀ → m₁ → … → out``.
+
+    ``forward`` runs the modules in order; ``backward(dout)`` runs their
+    backward passes in reverse (the chain rule read right to left,
+    ``backprop-mlp-layers.md`` §4) and returns ∂L/∂x of the input.
+
+    Parameters are named by position: ``0.W``, ``0.b``, ``2.W``, …
+
+    Example:
+        >>> model = Sequential(Dense(4, 8, rng=0), ReLU(), Dense(8, 3, rng=1))
+        >>> model(np.zeros((5, 4))).shape
+        (5, 3)
+    """
+
+    def __init__(self, *modules: Module):
+        for i, module in enumerate(modules):
+            if not isinstance(module, Module):
+                raise TypeError(
+                    f"Sequential: argument {i} must be a Module, got {type(module).__name__}"
+                )
+        self.layers = list(modules)
+
+    def children(self) -> Iterator[tuple[str, Module]]:
+        for i, module in enumerate(self.layers):
+            yield str(i), module
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Sequential(*self.layers[index])
+        return self.layers[index]
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.layers)
+
+    def forward(self, x):
+        for module in self.layers:
+            x = module(x)
+        return x
+
+    def backward(self, dout):
+        """dL/dx = J₀ᵀ J₁ᵀ … J_kᵀ dout: each module's backward, last to first."""
+        for module in reversed(self.layers):
+            dout = module.backward(dout)
+        return dout

@@ -1,0 +1,217 @@
+"""Optimizers: update parameters in place from their ``.grad``.
+
+Each keeps per-parameter state aligned with the parameter list and scratch
+buffers made once, so ``step()`` allocates no new arrays in steady state
+(STYLE.md, habit 9). Update rules follow PyTorch exactly (SPEC §3).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .module import Parameter
+
+
+class Optimizer:
+    """Base class: holds the parameters, their state and the hyper-parameters."""
+
+    def __init__(self, params, **hyper):
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        for i, param in enumerate(self.params):
+            if not isinstance(param, Parameter):
+                raise TypeError(
+                    f"{type(self).__name__}: parameter {i} is a {type(param).__name__}, "
+                    "expected minidl.Parameter (pass model.parameters())"
+                )
+        self.hyper = hyper
+        self.steps = 0
+        self._scratch = [np.empty_like(p.data) for p in self.params]
+
+    def __getattr__(self, name):
+        hyper = self.__dict__.get("hyper", {})
+        if name in hyper:
+            return hyper[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    @property
+    def lr(self) -> float:
+        return self.hyper["lr"]
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        """Learning-rate schedules set this between steps."""
+        _check_non_negative(value, "learning rate")
+        self.hyper["lr"] = float(value)
+
+    def zero_grad(self) -> None:
+        """Zero every parameter's gradient in place."""
+        for param in self.params:
+            param.zero_grad()
+
+    def _state_arrays(self) -> dict[str, list[np.ndarray]]:
+        """Per-parameter state buffers, by name (e.g. ``{"momentum": [v₀, v₁, …]}``)."""
+        return {}
+
+    def state_dict(self) -> dict:
+        """Hyper-parameters, step count and copies of the per-parameter state."""
+        return {
+            "hyper": dict(self.hyper),
+            "steps": self.steps,
+            "state": {key: [a.copy() for a in arrays] for key, arrays in self._state_arrays().items()},
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what ``state_dict`` returned; validated in full before anything changes."""
+        name = type(self).__name__
+        try:
+            hyper, steps, buffers = state["hyper"], int(state["steps"]), state["state"]
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"{name}.load_state_dict: malformed state ({err!r})") from None
+        own = self._state_arrays()
+        if set(hyper) != set(self.hyper) or set(buffers) != set(own):
+            raise ValueError(
+                f"{name}.load_state_dict: state is for hyper-parameters {sorted(hyper)} and "
+                f"buffers {sorted(buffers)}, expected {sorted(self.hyper)} and {sorted(own)}"
+            )
+        for key, arrays in own.items():
+            given = buffers[key]
+            shapes = [np.shape(a) for a in given]
+            if shapes != [a.shape for a in arrays]:
+                raise ValueError(
+                    f"{name}.load_state_dict: {key} buffers have shapes {shapes}, "
+                    f"expected {[a.shape for a in arrays]}"
+                )
+        for key, arrays in own.items():
+            for target, value in zip(arrays, buffers[key]):
+                np.copyto(target, value, casting="same_kind")
+        self.hyper.update({k: v if not isinstance(v, list) else tuple(v) for k, v in hyper.items()})
+        self.steps = steps
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in self.hyper.items())
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum and weight decay.
+
+    For each parameter p with gradient g, momentum μ, weight decay λ (PyTorch's rule)::
+
+        g ← g + λ p
+        v ← μ v + g                       (v starts at 0, so the first v is g)
+        p ← p − lr · (g + μ v  if nesterov else  v)
+
+    With μ = 0 this is plain ``p ← p − lr · g``.
+
+    Example:
+        >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+        >>> opt.zero_grad(); loss_fn.backward(); ...; opt.step()
+    """
+
+    def __init__(self, params, lr: float, momentum: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0):
+        _check_non_negative(lr, "learning rate")
+        _check_non_negative(momentum, "momentum value")
+        _check_non_negative(weight_decay, "weight_decay value")
+        if nesterov and momentum <= 0:
+            raise ValueError("Nesterov momentum requires a momentum > 0")
+        super().__init__(params, lr=float(lr), momentum=float(momentum), nesterov=bool(nesterov),
+                         weight_decay=float(weight_decay))
+        self._velocity = [np.zeros_like(p.data) for p in self.params] if momentum else []
+        self._nesterov = [np.empty_like(p.data) for p in self.params] if nesterov else []
+
+    def _state_arrays(self):
+        return {"momentum": self._velocity} if self._velocity else {}
+
+    def step(self) -> None:
+        """Apply one update to every parameter, in place."""
+        lr, mu, wd = self.lr, self.momentum, self.weight_decay
+        for i, (p, buf) in enumerate(zip(self.params, self._scratch)):
+            g = p.grad
+            if wd:
+                np.multiply(p.data, wd, out=buf)  # g + λp, leaving p.grad untouched
+                buf += g
+                g = buf
+            if mu:
+                v = self._velocity[i]
+                v *= mu
+                v += g
+                if self.nesterov:
+                    direction = self._nesterov[i]
+                    np.multiply(v, mu, out=direction)
+                    direction += g
+                    g = direction
+                else:
+                    g = v
+            np.multiply(g, lr, out=buf)
+            p.data -= buf
+        self.steps += 1
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015) with bias correction, PyTorch semantics.
+
+    At step t, for each parameter p with gradient g::
+
+        g ← g + λ p                              (L2 added to the gradient)
+        m ← β₁ m + (1 − β₁) g
+        v ← β₂ v + (1 − β₂) g²
+        m̂ = m / (1 − β₁ᵗ),   v̂ = v / (1 − β₂ᵗ)
+        p ← p − lr · m̂ / (√v̂ + ε)
+
+    Example:
+        >>> opt = Adam(model.parameters(), lr=1e-3)
+    """
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0):
+        _check_non_negative(lr, "learning rate")
+        _check_non_negative(eps, "epsilon value")
+        _check_non_negative(weight_decay, "weight_decay value")
+        betas = tuple(float(b) for b in betas)
+        for i, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        super().__init__(params, lr=float(lr), betas=betas, eps=float(eps),
+                         weight_decay=float(weight_decay))
+        self._m = [np.zeros_like(p.data) for p in self.params]
+        self._v = [np.zeros_like(p.data) for p in self.params]
+        self._scratch2 = [np.empty_like(p.data) for p in self.params]
+
+    def _state_arrays(self):
+        return {"exp_avg": self._m, "exp_avg_sq": self._v}
+
+    def step(self) -> None:
+        """Apply one Adam update to every parameter, in place."""
+        self.steps += 1
+        (beta1, beta2), eps, wd = self.betas, self.eps, self.weight_decay
+        step_size = self.lr / (1 - beta1 ** self.steps)
+        sqrt_bc2 = np.sqrt(1 - beta2 ** self.steps)
+        for p, m, v, buf, denom in zip(self.params, self._m, self._v, self._scratch, self._scratch2):
+            g = p.grad
+            if wd:
+                np.multiply(p.data, wd, out=buf)
+                buf += g
+                g = buf
+            m *= beta1
+            np.multiply(g, 1 - beta1, out=denom)
+            m += denom
+            v *= beta2
+            np.multiply(g, g, out=denom)
+            denom *= 1 - beta2
+            v += denom
+            # denom = √v / √(1 − β₂ᵗ) + ε, then p −= (lr / (1 − β₁ᵗ)) · m / denom
+            np.sqrt(v, out=denom)
+            denom /= sqrt_bc2
+            denom += eps
+            np.divide(m, denom, out=buf)
+            buf *= step_size
+            p.data -= buf
+
+
+def _check_non_negative(value, what: str) -> None:
+    if not isinstance(value, (int, float, np.floating, np.integer)) or isinstance(value, bool) \
+            or not np.isfinite(value) or value < 0:
+        raise ValueError(f"Invalid {what}: {value}")

@@ -1,0 +1,74 @@
+"""``save(model, path)`` / ``load(path)``: a model's architecture and weights in one ``.npz``.
+
+The architecture is JSON (each module's type name, constructor arguments and
+children); the weights are plain arrays. ``load`` rebuilds the module tree from
+the JSON, validates every array's name, shape and dtype against it, and only then
+assigns — a bad file raises one ``CheckpointError`` and builds nothing.
+"""
+
+from __future__ import annotations
+
+from .containers import Sequential
+from .layers import Dense, ReLU, Sigmoid, Tanh
+from .module import Module
+from .npzio import CheckpointError, read_npz, write_npz
+
+MODULE_TYPES: dict[str, type[Module]] = {
+    cls.__name__: cls for cls in (Sequential, Dense, ReLU, Tanh, Sigmoid)
+}
+
+
+def architecture(module: Module) -> dict:
+    """A JSON-ready description of ``module``: type, constructor config and children."""
+    name = type(module).__name__
+    if MODULE_TYPES.get(name) is not type(module):
+        raise TypeError(
+            f"save: cannot describe {name}; savable module types are {', '.join(MODULE_TYPES)}"
+        )
+    return {"type": name, "config": module.get_config(),
+            "children": [architecture(child) for _, child in module.children()]}
+
+
+def build(spec: dict) -> Module:
+    """Rebuild a module tree from ``architecture``'s description (weights uninitialised)."""
+    cls = MODULE_TYPES.get(spec["type"])
+    if cls is None:
+        raise ValueError(f"unknown module type {spec['type']!r}")
+    children = [build(child) for child in spec.get("children", [])]
+    return cls(*children, **spec.get("config", {}))
+
+
+def save(model: Module, path) -> None:
+    """Write ``model``'s architecture and weights to ``path`` (an ``.npz``), atomically.
+
+    Example:
+        >>> save(model, "model.npz"); same = load("model.npz")
+    """
+    write_npz(path, {"kind": "model", "architecture": architecture(model)}, model.state_dict())
+
+
+def load(path) -> Module:
+    """Read a model written by ``save``; raises ``CheckpointError`` naming the file if it
+    is truncated, corrupted, foreign or inconsistent. Never unpickles."""
+    meta, arrays = read_npz(path)
+    return model_from_record(meta, arrays, path)
+
+
+def model_from_record(meta: dict, arrays: dict, path) -> Module:
+    """Build the model described by ``meta["architecture"]`` and load ``arrays`` into it."""
+    try:
+        model = build(meta["architecture"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise CheckpointError(f"cannot load {str(path)!r}: bad architecture record ({err})") from None
+    expected = {name: param for name, param in model.named_parameters()}
+    weights = {name: arrays[name] for name in arrays if name in expected}
+    try:
+        for name, param in expected.items():
+            if name in weights and weights[name].dtype != param.dtype:
+                raise TypeError(f"{name} has dtype {weights[name].dtype}, expected {param.dtype}")
+        model.load_state_dict(weights)
+    except (KeyError, ValueError, TypeError) as err:
+        raise CheckpointError(
+            f"cannot load {str(path)!r}: weights do not fit the architecture ({err})"
+        ) from None
+    return model

@@ -114,10 +114,9 @@ def _check_logits(logits) -> np.ndarray:
     if z.dtype.kind != "f":
         z = z.astype(np.float64)
     if not np.isfinite(z).all():
-        bad = np.argwhere(~np.isfinite(z))[0]
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(z))[0])
         raise ValueError(
-            f"SoftmaxCrossEntropy: logits contain NaN or inf (first at index {tuple(bad)}: "
-            f"{z[tuple(bad)]})"
+            f"SoftmaxCrossEntropy: logits contain NaN or inf (first at index {bad}: {z[bad]})"
         )
     return z
 

@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +77,7 @@ def read_npz(path) -> tuple[dict, dict[str, np.ndarray]]:
             arrays = {name: npz[name] for name in npz.files if name != META_KEY}
     except CheckpointError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, UnicodeDecodeError) as err:
+    except Exception as err:  # noqa: BLE001 — zipfile/numpy raise many types on damaged bytes
         raise fail(f"the file is truncated or corrupted ({type(err).__name__}: {err})") from None
     _verify(meta, arrays, fail)
     return meta, arrays
@@ -95,6 +94,8 @@ def _verify(meta, arrays: dict, fail) -> None:
         raise fail("the arrays in the file do not match its metadata")
     for name, array in arrays.items():
         info = recorded[name]
+        if not isinstance(info, dict):
+            raise fail(f"the metadata of array {name!r} is malformed")
         if list(array.shape) != info.get("shape") or array.dtype.str != info.get("dtype"):
             raise fail(f"array {name!r} has shape {array.shape} and dtype {array.dtype.str}, "
                        f"metadata says {info.get('shape')} and {info.get('dtype')}")

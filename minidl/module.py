@@ -67,7 +67,12 @@ class Module:
             params[name] = value
             return
         if name in params:
-            self._assign_parameter(name, value)
+            self._assign(name, params[name].data, value)
+            return
+        if name.startswith("d") and name[1:] in params:
+            # `self.dW += …` rebinds dW to the very grad array it updated in place.
+            if value is not params[name[1:]].grad:
+                self._assign(name, params[name[1:]].grad, value)
             return
         if isinstance(value, Module):
             children[name] = value
@@ -82,9 +87,8 @@ class Module:
             return params[name[1:]].grad
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
-    def _assign_parameter(self, name: str, value) -> None:
+    def _assign(self, name: str, target: np.ndarray, value) -> None:
         """``layer.W = array`` copies into the existing array, keeping it shared with optimizers."""
-        target = self._params[name].data
         value = np.asarray(value)
         if value.shape != target.shape:
             raise ValueError(

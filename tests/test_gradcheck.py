@@ -55,7 +55,7 @@ class TanhWithoutDerivative(Tanh):
     (TanhWithoutDerivative(), ["dx"]),
 ])
 def test_planted_bugs_are_caught_and_named(layer, guilty):
-    x = np.random.default_rng(0).standard_normal((5, 4))
+    x = np.random.default_rng(42).standard_normal((5, 4))
     report = check_module(layer, x, rng=0)
     assert report.failed == guilty
     with pytest.raises(GradcheckError, match=f"gradient check failed for {', '.join(guilty)}"):

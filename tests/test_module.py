@@ -95,3 +95,13 @@ def test_sequential_repr_lists_layers():
 def test_unknown_attribute_is_an_attribute_error():
     with pytest.raises(AttributeError, match="Dense has no attribute 'nope'"):
         _ = Dense(2, 2, rng=0).nope
+
+
+def test_gradient_attributes_stay_bound_to_the_parameter():
+    layer = Dense(2, 2, rng=0, dtype="float64")
+    layer.dW += 1.0  # in-place update through the attribute
+    layer.db = np.array([3.0, 4.0])  # assignment copies into the gradient
+    W, b = layer.parameters()
+    assert "dW" not in vars(layer) and layer.dW is W.grad
+    np.testing.assert_array_equal(W.grad, np.ones((2, 2)))
+    np.testing.assert_array_equal(b.grad, [3.0, 4.0])

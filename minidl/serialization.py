@@ -38,20 +38,31 @@ def build(spec: dict) -> Module:
     return cls(*children, **spec.get("config", {}))
 
 
-def save(model: Module, path) -> None:
+def save(model: Module, path, metadata: dict | None = None) -> None:
     """Write ``model``'s architecture and weights to ``path`` (an ``.npz``), atomically.
+
+    ``metadata`` (JSON-serialisable) travels with the model, e.g. the class names
+    and the input normalisation it was trained with; ``load_with_metadata`` returns it.
 
     Example:
         >>> save(model, "model.npz"); same = load("model.npz")
     """
-    write_npz(path, {"kind": "model", "architecture": architecture(model)}, model.state_dict())
+    record = {"kind": "model", "architecture": architecture(model), "metadata": metadata or {}}
+    write_npz(path, record, model.state_dict())
 
 
 def load(path) -> Module:
     """Read a model written by ``save``; raises ``CheckpointError`` naming the file if it
     is truncated, corrupted, foreign or inconsistent. Never unpickles."""
+    return load_with_metadata(path)[0]
+
+
+def load_with_metadata(path) -> tuple[Module, dict]:
+    """Like ``load``, also returning the ``metadata`` dict given to ``save``."""
     meta, arrays = read_npz(path)
-    return model_from_record(meta, arrays, path)
+    if meta.get("kind") != "model":
+        raise CheckpointError(f"cannot load {str(path)!r}: it holds a {meta.get('kind')!r}, not a model")
+    return model_from_record(meta, arrays, path), meta.get("metadata", {})
 
 
 def model_from_record(meta: dict, arrays: dict, path) -> Module:

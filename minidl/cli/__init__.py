@@ -1,0 +1,39 @@
+"""The ``minidl`` command: ``train``, ``eval`` (and more as they land).
+
+``main(argv) -> int`` is what the console script and ``python -m minidl`` call,
+and what the tests call with a list of arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import evaluate, train
+
+COMMANDS = {"train": train, "eval": evaluate}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="minidl",
+        description="minidl: train, evaluate and check neural networks whose every gradient is "
+                    "written by hand.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, module in COMMANDS.items():
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the ``minidl`` command line; returns the exit status (0 ok, 1 failed, 2 bad usage)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return COMMANDS[args.command].run(args, parser)
+    except SystemExit as exit_:  # argparse's --help (0) and usage errors (2)
+        return exit_.code if isinstance(exit_.code, int) else 1
+    except KeyboardInterrupt:
+        print("minidl: interrupted", file=sys.stderr)
+        return 130

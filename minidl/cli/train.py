@@ -1,0 +1,259 @@
+"""``minidl train``: train an MLP on a data set from the shell, with checkpoints and curves.
+
+The phases of ``run`` read top to bottom: settings → data → model and optimizer
+→ (resume) → train → final evaluation → files.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..data import DataError, DataLoader, load_dataset, train_val_split
+from ..losses import SoftmaxCrossEntropy
+from ..models import ACTIVATIONS, mlp
+from ..npzio import CheckpointError
+from ..optim import SGD, Adam
+from ..plots import plot_confusion, plot_curves, plots_available
+from ..serialization import save
+from ..training import BestCheckpoint, Callback, EarlyStopping, Trainer, TrainingDiverged, evaluate, make_schedule
+from ..training.checkpoint import load_checkpoint, save_checkpoint
+from ..training.schedules import SCHEDULES
+
+# The defaults: an MLP that reaches ≥ 0.89 test accuracy on Fashion-MNIST in well
+# under a minute on two cores (README, "Quick start", for the measured numbers).
+DEFAULTS = {
+    "data": "fashion-mnist", "normalize": "scale", "limit_train": None, "limit_test": None,
+    "hidden": [256, 128], "activation": "relu",
+    "epochs": 20, "batch_size": 128, "optimizer": "sgd", "lr": 0.1, "momentum": 0.9,
+    "nesterov": True, "weight_decay": 0.0, "schedule": "cosine", "warmup": 0.5, "clip_norm": None,
+    "seed": 0, "dtype": "float32", "val_split": 0.0, "patience": None,
+}
+# Options that may change when resuming; everything else must match the checkpoint.
+RESUMABLE = ("epochs",)
+
+
+def add_parser(sub) -> None:
+    d = DEFAULTS
+    p = sub.add_parser("train", help="train an MLP (default: on the shipped Fashion-MNIST)",
+                       description="Train a multi-layer perceptron and report test accuracy.")
+    g = p.add_argument_group("data")
+    g.add_argument("--data", help=f"'fashion-mnist', 'spirals', 'moons', 'xor', or a path to an MNIST-format "
+                                  f"directory, an .npz or a .csv file (default: {d['data']})")
+    g.add_argument("--normalize", choices=["scale", "standardize", "none"],
+                   help=f"feature scaling fitted on the training split (default: {d['normalize']})")
+    g.add_argument("--limit-train", type=int, help="use only the first N training samples")
+    g.add_argument("--limit-test", type=int, help="use only the first N test samples")
+    g.add_argument("--val-split", type=float,
+                   help=f"fraction of the training set held out for validation, in [0, 1) "
+                        f"(default: {d['val_split']})")
+    g = p.add_argument_group("model")
+    g.add_argument("--hidden", type=int, nargs="+", metavar="WIDTH",
+                   help=f"hidden layer widths (default: {' '.join(map(str, d['hidden']))})")
+    g.add_argument("--activation", choices=sorted(ACTIVATIONS), help=f"(default: {d['activation']})")
+    g.add_argument("--dtype", choices=["float32", "float64"], help=f"parameter dtype (default: {d['dtype']})")
+    g = p.add_argument_group("optimisation")
+    g.add_argument("--epochs", type=int, help=f"total epochs to train (default: {d['epochs']})")
+    g.add_argument("--batch-size", type=int, help=f"samples per step (default: {d['batch_size']})")
+    g.add_argument("--optimizer", choices=["sgd", "adam"], help=f"(default: {d['optimizer']})")
+    g.add_argument("--lr", type=float, help=f"peak learning rate (default: {d['lr']} for sgd, 0.001 for adam)")
+    g.add_argument("--momentum", type=float, help=f"SGD momentum in [0, 1) (default: {d['momentum']})")
+    g.add_argument("--nesterov", action=argparse_bool(), help="Nesterov momentum for SGD (default: on)")
+    g.add_argument("--weight-decay", type=float, help=f"L2 penalty added to gradients (default: {d['weight_decay']})")
+    g.add_argument("--schedule", choices=SCHEDULES, help=f"learning-rate schedule (default: {d['schedule']})")
+    g.add_argument("--warmup", type=float, help=f"epochs of linear warm-up (default: {d['warmup']})")
+    g.add_argument("--clip-norm", type=float, help="clip the global gradient norm to this value")
+    g.add_argument("--patience", type=int,
+                   help="stop when the validation (else test) loss has not improved for N epochs")
+    g.add_argument("--seed", type=int, help=f"seed for initialisation, splits and shuffling (default: {d['seed']})")
+    g = p.add_argument_group("output")
+    g.add_argument("--out", type=Path, help="directory for model.npz, metrics.json, history.csv, "
+                                            "checkpoint.npz and plots")
+    g.add_argument("--resume", type=Path, metavar="DIR",
+                   help="continue the run saved in DIR (its checkpoint.npz); settings come from it, "
+                        "only --epochs may change")
+    g.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
+
+
+def argparse_bool():
+    import argparse
+
+    return argparse.BooleanOptionalAction
+
+
+def settings(args, parser) -> dict:
+    """Merge defaults, a resumed run's stored settings and the flags given; validate."""
+    given = {key: getattr(args, key) for key in DEFAULTS if getattr(args, key) is not None}
+    base = dict(DEFAULTS)
+    if args.resume is not None:
+        stored = args.stored_config
+        changed = [k for k, v in given.items() if k not in RESUMABLE and stored.get(k) != v]
+        if changed:
+            parser.error(f"--resume continues a run with its own settings; cannot change "
+                         f"{', '.join('--' + k.replace('_', '-') for k in changed)}")
+        base.update(stored)
+    base.update(given)
+    if "lr" not in given and args.resume is None and base["optimizer"] == "adam":
+        base["lr"] = 1e-3
+    validate(base, parser)
+    return base
+
+
+def validate(s: dict, parser) -> None:
+    checks = [
+        (s["epochs"] >= 1, f"--epochs must be ≥ 1, got {s['epochs']}"),
+        (s["batch_size"] >= 1, f"--batch-size must be ≥ 1, got {s['batch_size']}"),
+        (s["lr"] > 0 and np.isfinite(s["lr"]), f"--lr must be a positive number, got {s['lr']}"),
+        (0 <= s["momentum"] < 1, f"--momentum must be in [0, 1), got {s['momentum']}"),
+        (s["weight_decay"] >= 0, f"--weight-decay must be ≥ 0, got {s['weight_decay']}"),
+        (0 <= s["val_split"] < 1, f"--val-split must be in [0, 1), got {s['val_split']}"),
+        (s["warmup"] >= 0, f"--warmup must be ≥ 0, got {s['warmup']}"),
+        (all(h >= 1 for h in s["hidden"]), f"--hidden widths must be ≥ 1, got {s['hidden']}"),
+        (s["clip_norm"] is None or s["clip_norm"] > 0, f"--clip-norm must be > 0, got {s['clip_norm']}"),
+        (s["patience"] is None or s["patience"] >= 1, f"--patience must be ≥ 1, got {s['patience']}"),
+        (s["limit_train"] is None or s["limit_train"] >= 1, f"--limit-train must be ≥ 1, got {s['limit_train']}"),
+        (s["limit_test"] is None or s["limit_test"] >= 1, f"--limit-test must be ≥ 1, got {s['limit_test']}"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            parser.error(message)
+
+
+def make_optimizer(s: dict, params):
+    if s["optimizer"] == "adam":
+        return Adam(params, lr=s["lr"], weight_decay=s["weight_decay"])
+    return SGD(params, lr=s["lr"], momentum=s["momentum"], nesterov=s["nesterov"] and s["momentum"] > 0,
+               weight_decay=s["weight_decay"])
+
+
+class EpochCheckpoint(Callback):
+    """After every epoch, save everything ``--resume`` needs to ``DIR/checkpoint.npz``."""
+
+    def __init__(self, path: Path, loader, config: dict):
+        self.path, self.loader, self.config = path, loader, config
+
+    def on_epoch_end(self, trainer, record: dict) -> None:
+        save_checkpoint(self.path, model=trainer.model, optimizer=trainer.optimizer,
+                        epoch=record["epoch"], step=trainer.step, loader=self.loader,
+                        history=trainer.history, config=self.config)
+
+
+def run(args, parser) -> int:
+    started = time.perf_counter()
+    log = (lambda *a, **k: None) if args.quiet else print
+
+    # settings: defaults < resumed run < flags
+    args.stored_config, state = {}, None
+    if args.resume is not None:
+        try:
+            state = load_checkpoint(args.resume / "checkpoint.npz")
+        except CheckpointError as err:
+            return fail(err)
+        args.stored_config = state.config
+    s = settings(args, parser)
+    out = args.out or args.resume
+
+    # data: one seed fans out to independent streams for init, split and shuffling
+    init_seed, split_seed, shuffle_seed = np.random.SeedSequence(s["seed"]).spawn(3)
+    try:
+        ds = load_dataset(s["data"], seed=s["seed"], normalize=s["normalize"],
+                          limit_train=s["limit_train"], limit_test=s["limit_test"])
+    except DataError as err:
+        return fail(err)
+    x_train, y_train = ds.x_train.astype(s["dtype"], copy=False), ds.y_train
+    x_test, y_test = ds.x_test.astype(s["dtype"], copy=False), ds.y_test
+    val_data = None
+    if s["val_split"] > 0:
+        x_train, y_train, x_val, y_val = train_val_split(x_train, y_train, s["val_split"],
+                                                         np.random.default_rng(split_seed))
+        val_data = (x_val, y_val)
+    loader = DataLoader(x_train, y_train, s["batch_size"], rng=np.random.default_rng(shuffle_seed))
+
+    # model and optimizer (or the resumed ones)
+    model = mlp([ds.input_dim, *s["hidden"], ds.num_classes], s["activation"],
+                rng=np.random.default_rng(init_seed), dtype=s["dtype"])
+    optimizer = make_optimizer(s, model.parameters())
+    schedule = make_schedule(s["schedule"], s["lr"], epochs=s["epochs"], steps_per_epoch=len(loader),
+                             warmup_epochs=s["warmup"])
+    loss_fn = SoftmaxCrossEntropy()
+    monitor = "val" if val_data is not None else "test"
+    metadata = {"data": str(s["data"]), "seed": s["seed"], "class_names": ds.class_names,
+                "normalizer": ds.normalizer.state_dict()}
+    callbacks = []
+    if s["patience"]:
+        callbacks.append(EarlyStopping(f"{monitor}_loss", patience=s["patience"]))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        callbacks.append(EpochCheckpoint(out / "checkpoint.npz", loader, s))
+        if val_data is not None:
+            callbacks.append(BestCheckpoint(out / "best.npz", "val_accuracy", metadata))
+    trainer = Trainer(model, loss_fn, optimizer, schedule=schedule, clip_norm=s["clip_norm"],
+                      callbacks=callbacks, progress=not args.quiet, log=log)
+    start_epoch = 0
+    if state is not None:
+        model.load_state_dict(state.model.state_dict())
+        optimizer.load_state_dict(state.optimizer_state)
+        loader.load_state_dict(state.loader_state)
+        trainer.step, trainer.history, start_epoch = state.step, state.history, state.epoch
+        log(f"resuming {args.resume} from epoch {start_epoch} (step {state.step})")
+
+    log(f"{ds!r}\n{model!r}\n{optimizer!r}, schedule {s['schedule']}, {s['epochs']} epochs, "
+        f"batch {s['batch_size']}, {model.num_parameters():,} parameters")
+
+    # train
+    try:
+        history = trainer.fit(loader, s["epochs"], val_data=val_data, test_data=(x_test, y_test),
+                              num_classes=ds.num_classes, start_epoch=start_epoch)
+    except TrainingDiverged as err:
+        kept = f"; the last good checkpoint is {out / 'checkpoint.npz'}" if out and (out / "checkpoint.npz").exists() else ""
+        return fail(f"{err}{kept}")
+
+    # final evaluation and files
+    final = evaluate(model, loss_fn, x_test, y_test, ds.num_classes)
+    seconds = time.perf_counter() - started
+    train_seconds = sum(r["seconds"] for r in history)
+    print(f"test accuracy {final['accuracy']:.4f} (loss {final['loss']:.4f}) after "
+          f"{len(history)} epochs, {train_seconds:.1f}s of training, {seconds:.1f}s in all")
+    if out is not None:
+        metrics = {"test_accuracy": final["accuracy"], "test_loss": final["loss"],
+                   "per_class_accuracy": dict(zip(ds.class_names, final["per_class_accuracy"])),
+                   "confusion_matrix": final["confusion_matrix"].tolist(),
+                   "epochs": len(history), "train_seconds": train_seconds, "seconds": seconds,
+                   "parameters": model.num_parameters(), "config": s, "history": history}
+        write_outputs(out, model, metadata, metrics, final, ds.class_names, log)
+    return 0
+
+
+def write_outputs(out: Path, model, metadata, metrics, final, class_names, log) -> None:
+    save(model, out / "model.npz", metadata=metadata)
+    write_text(out / "metrics.json", json.dumps(metrics, indent=2, default=str) + "\n")
+    keys = list(metrics["history"][0]) if metrics["history"] else []
+    rows = [",".join(keys)] + [",".join(f"{r[k]:.6g}" if isinstance(r[k], float) else str(r[k])
+                                        for k in keys) for r in metrics["history"]]
+    write_text(out / "history.csv", "\n".join(rows) + "\n")
+    written = ["model.npz", "metrics.json", "history.csv", "checkpoint.npz"]
+    if plots_available():
+        plot_curves(metrics["history"], out / "curves.png")
+        plot_confusion(final["confusion_matrix"], class_names, out / "confusion.png")
+        written += ["curves.png", "confusion.png"]
+    else:
+        log("matplotlib is not installed: skipped curves.png and confusion.png "
+            "(pip install 'minidl[plot]')")
+    print(f"wrote {', '.join(written)} to {out}")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Atomic text write: a temporary file beside the target, then a rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def fail(err) -> int:
+    print(f"minidl train: error: {err}", file=sys.stderr)
+    return 1

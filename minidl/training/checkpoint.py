@@ -1,0 +1,69 @@
+"""Resumable training checkpoints: everything needed to continue a run bit for bit.
+
+One ``.npz`` (atomic, pickle-free, see ``minidl.npzio``) holds the model's
+weights, the optimizer's buffers, and as JSON metadata: the architecture, the
+optimizer's hyper-parameters and step count, the epoch and global step reached,
+the data loader's RNG state, the history so far and the run's configuration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..npzio import CheckpointError, read_npz, write_npz
+from ..serialization import architecture, model_from_record
+
+KIND = "training-checkpoint"
+
+
+@dataclass
+class TrainingState:
+    """What ``load_checkpoint`` returns."""
+
+    model: object
+    optimizer_state: dict
+    epoch: int
+    step: int
+    loader_state: dict
+    history: list
+    config: dict
+
+
+def save_checkpoint(path, *, model, optimizer, epoch: int, step: int, loader, history: list,
+                    config: dict) -> None:
+    """Write a resumable checkpoint to ``path`` atomically."""
+    opt = optimizer.state_dict()
+    arrays = {f"model/{name}": value for name, value in model.state_dict().items()}
+    for key, buffers in opt["state"].items():
+        for i, buffer in enumerate(buffers):
+            arrays[f"optimizer/{key}/{i}"] = buffer
+    meta = {
+        "kind": KIND,
+        "architecture": architecture(model),
+        "optimizer": {"type": type(optimizer).__name__, "hyper": opt["hyper"], "steps": opt["steps"],
+                      "buffers": {key: len(buffers) for key, buffers in opt["state"].items()}},
+        "epoch": epoch, "step": step, "loader": loader.state_dict(),
+        "history": history, "config": config,
+    }
+    write_npz(path, meta, arrays)
+
+
+def load_checkpoint(path) -> TrainingState:
+    """Read a checkpoint written by ``save_checkpoint``; ``CheckpointError`` if it is not one."""
+    meta, arrays = read_npz(path)
+    if meta.get("kind") != KIND:
+        raise CheckpointError(f"cannot resume from {str(path)!r}: it is not a training checkpoint")
+    try:
+        weights = {name[len("model/"):]: a for name, a in arrays.items() if name.startswith("model/")}
+        model = model_from_record(meta, weights, path)
+        opt = meta["optimizer"]
+        buffers = {key: [arrays[f"optimizer/{key}/{i}"] for i in range(count)]
+                   for key, count in opt["buffers"].items()}
+        optimizer_state = {"type": opt["type"], "hyper": opt["hyper"], "steps": opt["steps"],
+                           "state": buffers}
+        return TrainingState(model, optimizer_state, int(meta["epoch"]), int(meta["step"]),
+                             meta["loader"], list(meta["history"]), dict(meta["config"]))
+    except (KeyError, TypeError, ValueError) as err:
+        if isinstance(err, CheckpointError):
+            raise
+        raise CheckpointError(f"cannot resume from {str(path)!r}: incomplete checkpoint ({err!r})") from None

@@ -1,0 +1,146 @@
+"""The training loop: epochs of mini-batch steps, evaluation, history, callbacks.
+
+One loop for the CLI, the examples and the tests — nobody copies it. Each step
+reads top to bottom: schedule → forward → loss → backward → (clip) → update.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+from tqdm import tqdm
+
+from ..optim import clip_grad_norm
+from .metrics import evaluate
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or an activation became NaN/inf; the message names the step and the layer."""
+
+
+def first_non_finite_layer(model, x: np.ndarray) -> str:
+    """Replay ``x`` layer by layer and describe the first layer whose output is not finite."""
+    layers = list(getattr(model, "layers", [model]))
+    for index, layer in enumerate(layers):
+        x = layer(x)
+        if not np.isfinite(x).all():
+            return f"layer {index} {layer!r}"
+    return "none (the loss itself overflowed)"
+
+
+class Trainer:
+    """Train ``model`` with ``loss_fn`` and ``optimizer``.
+
+    Args:
+        model: a ``Module`` mapping (N, D) inputs to (N, C) logits.
+        loss_fn: e.g. ``SoftmaxCrossEntropy()``.
+        optimizer: an ``SGD`` / ``Adam`` over ``model.parameters()``.
+        schedule: optional ``step → lr`` callable, applied before every step.
+        clip_norm: optional maximum global gradient norm.
+        callbacks: objects with ``on_epoch_end(trainer, record)``.
+        progress: show a tqdm bar per epoch.
+        log: where summary lines go (default: print to stdout).
+
+    Example:
+        >>> trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
+        >>> history = trainer.fit(DataLoader(x, y, batch_size=64, rng=0), epochs=5,
+        ...                       test_data=(x_test, y_test))
+    """
+
+    def __init__(self, model, loss_fn, optimizer, *, schedule=None, clip_norm=None,
+                 callbacks=(), progress: bool = True, log=print):
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.schedule, self.clip_norm = schedule, clip_norm
+        self.callbacks = list(callbacks)
+        self.progress, self.log = progress, log
+        self.history: list[dict] = []
+        self.step = 0
+        self.stop_training = False
+
+    def fit(self, loader, epochs: int, *, val_data=None, test_data=None, num_classes=None,
+            start_epoch: int = 0) -> list[dict]:
+        """Train from ``start_epoch`` up to ``epochs`` (the total), evaluating after each epoch.
+
+        Returns the history: one record per epoch with ``epoch, train_loss,
+        train_accuracy, [val_loss, val_accuracy,] [test_loss, test_accuracy,] lr, seconds``.
+        """
+        self.stop_training = False
+        for epoch in range(start_epoch + 1, epochs + 1):
+            started = time.perf_counter()
+            train_loss, train_acc = self._train_epoch(loader, epoch, epochs)
+            record = {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc}
+            for split, data in (("val", val_data), ("test", test_data)):
+                if data is not None:
+                    result = evaluate(self.model, self.loss_fn, data[0], data[1],
+                                      num_classes or int(data[1].max()) + 1)
+                    record[f"{split}_loss"], record[f"{split}_accuracy"] = result["loss"], result["accuracy"]
+            record["lr"] = self.optimizer.lr
+            record["seconds"] = time.perf_counter() - started
+            self.history.append(record)
+            self.log(format_record(record, epochs))
+            for callback in self.callbacks:
+                callback.on_epoch_end(self, record)
+            if self.stop_training:
+                break
+        return self.history
+
+    def _train_epoch(self, loader, epoch: int, epochs: int) -> tuple[float, float]:
+        self.model.train()
+        total_loss, correct, seen = 0.0, 0, 0
+        bar = tqdm(total=loader.num_samples, desc=f"epoch {epoch}/{epochs}", unit="sample",
+                   disable=not self.progress, leave=False, file=sys.stderr, dynamic_ncols=True)
+        with bar:
+            for xb, yb in loader:
+                loss, logits = self.train_step(xb, yb)
+                n = len(yb)
+                total_loss += loss * n
+                correct += int((logits.argmax(axis=1) == yb).sum())
+                seen += n
+                bar.update(n)
+                if self.progress and (bar.n == n or self.step % 20 == 0):
+                    # tqdm shows samples/s itself (unit="sample"); we add the running metrics
+                    bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.4f}",
+                                    refresh=False)
+        return total_loss / seen, correct / seen
+
+    def train_step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray]:
+        """One optimizer step on a batch; returns the batch loss and the logits."""
+        if self.schedule is not None:
+            self.optimizer.lr = self.schedule(self.step)
+        self.step += 1
+
+        # forward: logits, then the loss; a non-finite value stops everything here,
+        # before a NaN gradient can reach (and ruin) the weights.
+        logits = self.model(xb)
+        if not np.isfinite(logits).all():
+            raise TrainingDiverged(
+                f"training diverged at step {self.step}: the logits are not finite; first "
+                f"non-finite output: {first_non_finite_layer(self.model, xb)}"
+            )
+        loss = self.loss_fn(logits, yb)
+        if not np.isfinite(loss):
+            raise TrainingDiverged(f"training diverged at step {self.step}: the loss is {loss}")
+
+        # backward: ∂L/∂logits from the loss, then through the model into every .grad
+        self.optimizer.zero_grad()
+        self.model.backward(self.loss_fn.backward())
+        if self.clip_norm is not None:
+            clip_grad_norm(self.optimizer.params, self.clip_norm)
+
+        # update
+        self.optimizer.step()
+        return loss, logits
+
+
+def format_record(record: dict, epochs: int) -> str:
+    """One summary line per epoch, the same format everywhere."""
+    parts = [f"epoch {record['epoch']:>{len(str(epochs))}}/{epochs}",
+             f"train loss {record['train_loss']:.4f} acc {record['train_accuracy']:.4f}"]
+    for split in ("val", "test"):
+        if f"{split}_loss" in record:
+            parts.append(f"{split} loss {record[f'{split}_loss']:.4f} acc {record[f'{split}_accuracy']:.4f}")
+    parts.append(f"lr {record['lr']:.3g}")
+    parts.append(f"{record['seconds']:.1f}s")
+    return " | ".join(parts)

@@ -1,0 +1,24 @@
+"""minidl.autodiff: a graph-autodiff engine over numpy arrays, independent of the layers.
+
+Reverse mode (`Tensor.backward`, `grad`, `value_and_grad`, `vjp`), forward mode with dual
+numbers (`jvp`), Hessian-vector products (`hvp`) and DOT pictures of graphs (`to_dot`).
+It imports no other minidl module, and no layer imports it: it is the independent second
+opinion on every hand-written backward.
+
+>>> from minidl.autodiff import Tensor
+>>> x = Tensor(2.0, requires_grad=True); y = Tensor(3.0, requires_grad=True)
+>>> z = x * y + x; z.backward()
+>>> float(x.grad), float(y.grad)
+(4.0, 2.0)
+"""
+
+from .dot import render_dot, to_dot
+from .forward import jvp
+from .functional import grad, value_and_grad, vjp
+from .graph import backprop
+from .mode import is_grad_enabled, no_grad
+from .second_order import hvp
+from .tensor import Tensor
+
+__all__ = ["Tensor", "no_grad", "is_grad_enabled", "grad", "value_and_grad", "vjp", "jvp",
+           "hvp", "backprop", "to_dot", "render_dot"]

@@ -6,7 +6,7 @@ the test suite.
 """
 
 from .containers import Sequential
-from .layers import Dense, ReLU, Sigmoid, Tanh
+from .layers import BatchNorm1d, Dense, Dropout, ReLU, Sigmoid, Tanh
 from .losses import MSELoss, SoftmaxCrossEntropy
 from .module import Module, Parameter
 from .npzio import CheckpointError
@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Module", "Parameter", "Sequential",
-    "Dense", "ReLU", "Tanh", "Sigmoid",
+    "Dense", "ReLU", "Tanh", "Sigmoid", "Dropout", "BatchNorm1d",
     "SoftmaxCrossEntropy", "MSELoss",
     "SGD", "Adam", "save", "load", "CheckpointError",
 ]

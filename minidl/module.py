@@ -7,6 +7,10 @@ registers a child. Reading a parameter back by name gives its current array and
 
     layer.W, layer.dW       # the very arrays held by layer.parameters()[0].data / .grad
 
+Non-trainable state (BatchNorm's running statistics) lives in *buffers*, made
+with ``register_buffer``: read back by name like a parameter, saved by
+``state_dict``, but never returned by ``parameters()`` — so no optimizer touches it.
+
 Layers keep what backward needs in ``self._cache`` (STYLE.md, habit 3);
 ``_cached()`` fetches it and raises a clear error when ``forward`` never ran.
 """
@@ -63,11 +67,17 @@ class Module:
     def __setattr__(self, name: str, value) -> None:
         params = self.__dict__.setdefault("_params", {})
         children = self.__dict__.setdefault("_children", {})
+        buffers = self.__dict__.get("_buffers", {})
         if isinstance(value, Parameter):
             params[name] = value
             return
         if name in params:
             self._assign(name, params[name].data, value)
+            return
+        if name in buffers:
+            # `self.running_mean *= …` rebinds the name to the very array it updated in place.
+            if value is not buffers[name]:
+                self._assign(name, buffers[name], value)
             return
         if name.startswith("d") and name[1:] in params:
             # `self.dW += …` rebinds dW to the very grad array it updated in place.
@@ -85,10 +95,14 @@ class Module:
             return params[name].data
         if name.startswith("d") and name[1:] in params:
             return params[name[1:]].grad
+        buffers = self.__dict__.get("_buffers", {})
+        if name in buffers:
+            return buffers[name]
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
     def _assign(self, name: str, target: np.ndarray, value) -> None:
-        """``layer.W = array`` copies into the existing array, keeping it shared with optimizers."""
+        """``layer.W = array`` copies into the existing array, keeping it shared with optimizers
+        (and a buffer's array shared with whoever holds it)."""
         value = np.asarray(value)
         if value.shape != target.shape:
             raise ValueError(
@@ -145,6 +159,35 @@ class Module:
         """All parameters, in the order ``named_parameters`` gives them."""
         return [param for _, param in self.named_parameters()]
 
+    def register_buffer(self, name: str, array) -> None:
+        """Keep ``array`` as non-trainable state under ``name`` (e.g. a running mean).
+
+        ``self.<name>`` reads it, ``self.<name> = value`` copies into it in place;
+        ``state_dict`` saves it and ``load_state_dict`` restores it, but
+        ``parameters()`` never lists it, so optimizers and ``zero_grad`` leave it alone.
+
+        Example:
+            >>> self.register_buffer("running_mean", np.zeros(64))
+        """
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"{type(self).__name__}.register_buffer: invalid name {name!r}")
+        taken = name in self.__dict__ or name in self.__dict__.get("_params", {})
+        if taken or hasattr(type(self), name):  # a method or property would shadow the buffer
+            raise ValueError(f"{type(self).__name__}.register_buffer: {name!r} is already "
+                             "an attribute or parameter")
+        self.__dict__.setdefault("_buffers", {})[name] = np.ascontiguousarray(array)
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        """Yield ``(dotted_name, array)`` for every buffer of this module and its children."""
+        for name, array in self.__dict__.get("_buffers", {}).items():
+            yield prefix + name, array
+        for name, child in self.children():
+            yield from child.named_buffers(prefix + name + ".")
+
+    def buffers(self) -> list[np.ndarray]:
+        """All buffers, in the order ``named_buffers`` gives them."""
+        return [array for _, array in self.named_buffers()]
+
     def zero_grad(self) -> None:
         """Set every parameter's gradient to zero in place."""
         for param in self.parameters():
@@ -165,38 +208,44 @@ class Module:
         return self.train(False)
 
     # ------------------------------------------------------------------ state
+    def _named_state(self) -> dict[str, np.ndarray]:
+        """The live arrays ``state_dict`` saves: every parameter's value, then every buffer."""
+        state = {name: param.data for name, param in self.named_parameters()}
+        state.update(self.named_buffers())
+        return state
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter's value, keyed by its dotted name."""
-        return {name: param.data.copy() for name, param in self.named_parameters()}
+        """A copy of every parameter's value and every buffer, keyed by its dotted name."""
+        return {name: array.copy() for name, array in self._named_state().items()}
 
     def load_state_dict(self, state: dict) -> None:
-        """Copy values from ``state`` into the parameters, strictly.
+        """Copy values from ``state`` into the parameters and buffers, strictly.
 
         Missing keys, unexpected keys and shape mismatches raise ``KeyError`` /
         ``ValueError`` naming them, and nothing is assigned unless everything fits.
         """
-        params = dict(self.named_parameters())
-        missing = [name for name in params if name not in state]
-        unexpected = [name for name in state if name not in params]
+        targets = self._named_state()
+        missing = [name for name in targets if name not in state]
+        unexpected = [name for name in state if name not in targets]
         if missing or unexpected:
             raise KeyError(
                 f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
                 f"unexpected keys {unexpected}"
             )
-        for name, param in params.items():
+        for name, target in targets.items():
             value = np.asarray(state[name])
-            if value.shape != param.shape:
+            if value.shape != target.shape:
                 raise ValueError(
                     f"{type(self).__name__}.load_state_dict: {name} has shape {value.shape}, "
-                    f"expected {param.shape}"
+                    f"expected {target.shape}"
                 )
-            if not np.can_cast(value.dtype, param.dtype, casting="same_kind"):
+            if not np.can_cast(value.dtype, target.dtype, casting="same_kind"):
                 raise TypeError(
                     f"{type(self).__name__}.load_state_dict: {name} has dtype {value.dtype}, "
-                    f"expected {param.dtype}"
+                    f"expected {target.dtype}"
                 )
-        for name, param in params.items():
-            np.copyto(param.data, state[name], casting="same_kind")
+        for name, target in targets.items():
+            np.copyto(target, state[name], casting="same_kind")
 
     # ----------------------------------------------------------------- config
     def get_config(self) -> dict:

@@ -1,20 +1,22 @@
 """``save(model, path)`` / ``load(path)``: a model's architecture and weights in one ``.npz``.
 
 The architecture is JSON (each module's type name, constructor arguments and
-children); the weights are plain arrays. ``load`` rebuilds the module tree from
-the JSON, validates every array's name, shape and dtype against it, and only then
-assigns — a bad file raises one ``CheckpointError`` and builds nothing.
+children); the weights and buffers (BatchNorm's running statistics) are plain
+arrays. ``load`` rebuilds the module tree from the JSON, validates every array's
+name, shape and dtype against it, and only then assigns — a bad file raises one
+``CheckpointError`` and builds nothing.
 """
 
 from __future__ import annotations
 
 from .containers import Sequential
-from .layers import Dense, ReLU, Sigmoid, Tanh
+from .layers import BatchNorm1d, Dense, Dropout, ReLU, Sigmoid, Tanh
 from .module import Module
 from .npzio import CheckpointError, read_npz, write_npz
 
 MODULE_TYPES: dict[str, type[Module]] = {
-    cls.__name__: cls for cls in (Sequential, Dense, ReLU, Tanh, Sigmoid)
+    cls.__name__: cls
+    for cls in (Sequential, Dense, ReLU, Tanh, Sigmoid, Dropout, BatchNorm1d)
 }
 
 
@@ -61,7 +63,9 @@ def load_with_metadata(path) -> tuple[Module, dict]:
     """Like ``load``, also returning the ``metadata`` dict given to ``save``."""
     meta, arrays = read_npz(path)
     if meta.get("kind") != "model":
-        raise CheckpointError(f"cannot load {str(path)!r}: it holds a {meta.get('kind')!r}, not a model")
+        raise CheckpointError(
+            f"cannot load {str(path)!r}: it holds a {meta.get('kind')!r}, not a model"
+        )
     return model_from_record(meta, arrays, path), meta.get("metadata", {})
 
 
@@ -70,13 +74,16 @@ def model_from_record(meta: dict, arrays: dict, path) -> Module:
     try:
         model = build(meta["architecture"])
     except (KeyError, TypeError, ValueError) as err:
-        raise CheckpointError(f"cannot load {str(path)!r}: bad architecture record ({err})") from None
-    expected = {name: param for name, param in model.named_parameters()}
+        raise CheckpointError(
+            f"cannot load {str(path)!r}: bad architecture record ({err})"
+        ) from None
+    expected = {name: param.data for name, param in model.named_parameters()}
+    expected.update(model.named_buffers())
     weights = {name: arrays[name] for name in arrays if name in expected}
     try:
-        for name, param in expected.items():
-            if name in weights and weights[name].dtype != param.dtype:
-                raise TypeError(f"{name} has dtype {weights[name].dtype}, expected {param.dtype}")
+        for name, target in expected.items():
+            if name in weights and weights[name].dtype != target.dtype:
+                raise TypeError(f"{name} has dtype {weights[name].dtype}, expected {target.dtype}")
         model.load_state_dict(weights)
     except (KeyError, ValueError, TypeError) as err:
         raise CheckpointError(

@@ -1,6 +1,8 @@
 """Layers with hand-written backward passes."""
 
 from .activations import ReLU, Sigmoid, Tanh
+from .batchnorm import BatchNorm1d
 from .dense import Dense
+from .dropout import Dropout
 
-__all__ = ["Dense", "ReLU", "Sigmoid", "Tanh"]
+__all__ = ["Dense", "ReLU", "Sigmoid", "Tanh", "Dropout", "BatchNorm1d"]

@@ -148,6 +148,12 @@ class Module:
         """Yield ``(name, child)`` for each direct sub-module."""
         yield from self.__dict__.get("_children", {}).items()
 
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """Yield ``(dotted_name, module)`` for this module (name ``""``) and every descendant."""
+        yield prefix.rstrip("."), self
+        for name, child in self.children():
+            yield from child.named_modules(prefix + name + ".")
+
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         """Yield ``(dotted_name, Parameter)`` for this module and its children, in order."""
         for name, param in self.__dict__.get("_params", {}).items():

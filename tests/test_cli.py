@@ -54,9 +54,10 @@ def weights(path):
     return [p.data for p in minidl.load(path).parameters()]
 
 
-def test_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("extra", [[], ["--dropout", "0.3", "--batchnorm", "--optimizer", "adam"]])
+def test_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, extra):
     common = ["--limit-train", "1500", "--limit-test", "300", "--hidden", "32", "--quiet",
-              "--schedule", "constant"]
+              "--schedule", "constant", *extra]
     straight, split = tmp_path / "straight", tmp_path / "split"
     assert main(["train", *common, "--epochs", "5", "--out", str(straight)]) == 0
     assert main(["train", *common, "--epochs", "2", "--out", str(split)]) == 0

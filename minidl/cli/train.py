@@ -22,14 +22,14 @@ from ..optim import SGD, Adam
 from ..plots import plot_confusion, plot_curves, plots_available
 from ..serialization import save
 from ..training import BestCheckpoint, Callback, EarlyStopping, Trainer, TrainingDiverged, evaluate, make_schedule
-from ..training.checkpoint import load_checkpoint, save_checkpoint
+from ..training.checkpoint import load_checkpoint, restore_layer_rng_states, save_checkpoint
 from ..training.schedules import SCHEDULES
 
 # The defaults: an MLP that reaches ≥ 0.89 test accuracy on Fashion-MNIST in well
 # under a minute on two cores (README, "Quick start", for the measured numbers).
 DEFAULTS = {
     "data": "fashion-mnist", "normalize": "scale", "limit_train": None, "limit_test": None,
-    "hidden": [256, 128], "activation": "relu",
+    "hidden": [256, 128], "activation": "relu", "dropout": 0.0, "batchnorm": False,
     "epochs": 20, "batch_size": 128, "optimizer": "sgd", "lr": 0.1, "momentum": 0.9,
     "nesterov": True, "weight_decay": 0.0, "schedule": "cosine", "warmup": 0.5, "clip_norm": None,
     "seed": 0, "dtype": "float32", "val_split": 0.0, "patience": None,
@@ -56,6 +56,9 @@ def add_parser(sub) -> None:
     g.add_argument("--hidden", type=int, nargs="+", metavar="WIDTH",
                    help=f"hidden layer widths (default: {' '.join(map(str, d['hidden']))})")
     g.add_argument("--activation", choices=sorted(ACTIVATIONS), help=f"(default: {d['activation']})")
+    g.add_argument("--dropout", type=float, help=f"dropout probability after each hidden layer, in [0, 1) "
+                                                 f"(default: {d['dropout']})")
+    g.add_argument("--batchnorm", action=argparse_bool(), help="BatchNorm1d after each hidden Dense (default: off)")
     g.add_argument("--dtype", choices=["float32", "float64"], help=f"parameter dtype (default: {d['dtype']})")
     g = p.add_argument_group("optimisation")
     g.add_argument("--epochs", type=int, help=f"total epochs to train (default: {d['epochs']})")
@@ -112,6 +115,7 @@ def validate(s: dict, parser) -> None:
         (0 <= s["momentum"] < 1, f"--momentum must be in [0, 1), got {s['momentum']}"),
         (s["weight_decay"] >= 0, f"--weight-decay must be ≥ 0, got {s['weight_decay']}"),
         (0 <= s["val_split"] < 1, f"--val-split must be in [0, 1), got {s['val_split']}"),
+        (0 <= s["dropout"] < 1, f"--dropout must be in [0, 1), got {s['dropout']}"),
         (s["warmup"] >= 0, f"--warmup must be ≥ 0, got {s['warmup']}"),
         (all(h >= 1 for h in s["hidden"]), f"--hidden widths must be ≥ 1, got {s['hidden']}"),
         (s["clip_norm"] is None or s["clip_norm"] > 0, f"--clip-norm must be > 0, got {s['clip_norm']}"),
@@ -176,7 +180,8 @@ def run(args, parser) -> int:
 
     # model and optimizer (or the resumed ones)
     model = mlp([ds.input_dim, *s["hidden"], ds.num_classes], s["activation"],
-                rng=np.random.default_rng(init_seed), dtype=s["dtype"])
+                rng=np.random.default_rng(init_seed), dtype=s["dtype"], dropout=s["dropout"],
+                batchnorm=s["batchnorm"])
     optimizer = make_optimizer(s, model.parameters())
     schedule = make_schedule(s["schedule"], s["lr"], epochs=s["epochs"], steps_per_epoch=len(loader),
                              warmup_epochs=s["warmup"])
@@ -199,6 +204,7 @@ def run(args, parser) -> int:
         model.load_state_dict(state.model.state_dict())
         optimizer.load_state_dict(state.optimizer_state)
         loader.load_state_dict(state.loader_state)
+        restore_layer_rng_states(model, state.layer_rng_states)
         trainer.step, trainer.history, start_epoch = state.step, state.history, state.epoch
         log(f"resuming {args.resume} from epoch {start_epoch} (step {state.step})")
 

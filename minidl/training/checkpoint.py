@@ -3,7 +3,8 @@
 One ``.npz`` (atomic, pickle-free, see ``minidl.npzio``) holds the model's
 weights, the optimizer's buffers, and as JSON metadata: the architecture, the
 optimizer's hyper-parameters and step count, the epoch and global step reached,
-the data loader's RNG state, the history so far and the run's configuration.
+the data loader's RNG state, each random layer's RNG state (Dropout masks), the
+history so far and the run's configuration.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class TrainingState:
     epoch: int
     step: int
     loader_state: dict
+    layer_rng_states: dict
     history: list
     config: dict
 
@@ -43,9 +45,22 @@ def save_checkpoint(path, *, model, optimizer, epoch: int, step: int, loader, hi
         "optimizer": {"type": type(optimizer).__name__, "hyper": opt["hyper"], "steps": opt["steps"],
                       "buffers": {key: len(buffers) for key, buffers in opt["state"].items()}},
         "epoch": epoch, "step": step, "loader": loader.state_dict(),
+        "layer_rng_states": layer_rng_states(model),
         "history": history, "config": config,
     }
     write_npz(path, meta, arrays)
+
+
+def layer_rng_states(model) -> dict:
+    """``{module name: RNG state}`` of every layer that draws random numbers (Dropout)."""
+    return {name: m.rng_state() for name, m in model.named_modules() if hasattr(m, "rng_state")}
+
+
+def restore_layer_rng_states(model, states: dict) -> None:
+    """Put back what ``layer_rng_states`` captured, so masks continue exactly where they were."""
+    modules = dict(model.named_modules())
+    for name, state in states.items():
+        modules[name].set_rng_state(state)
 
 
 def load_checkpoint(path) -> TrainingState:
@@ -62,7 +77,8 @@ def load_checkpoint(path) -> TrainingState:
         optimizer_state = {"type": opt["type"], "hyper": opt["hyper"], "steps": opt["steps"],
                            "state": buffers}
         return TrainingState(model, optimizer_state, int(meta["epoch"]), int(meta["step"]),
-                             meta["loader"], list(meta["history"]), dict(meta["config"]))
+                             meta["loader"], dict(meta["layer_rng_states"]), list(meta["history"]),
+                             dict(meta["config"]))
     except (KeyError, TypeError, ValueError) as err:
         if isinstance(err, CheckpointError):
             raise

@@ -55,3 +55,10 @@ class Sequential(Module):
         for module in reversed(self.layers):
             dout = module.backward(dout)
         return dout
+
+    def backward_params(self, dout) -> None:
+        """The same sweep, but the first module skips ∂L/∂x (the input is data, not a parameter)."""
+        for module in reversed(self.layers[1:]):
+            dout = module.backward(dout)
+        if self.layers:
+            self.layers[0].backward_params(dout)

@@ -125,6 +125,42 @@ class Module:
         """Return ∂L/∂x given dout = ∂L/∂(output); subclasses state their equations."""
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
 
+    def backward_params(self, dout) -> None:
+        """Accumulate the parameter gradients only, when ∂L/∂x is not needed (x is data).
+
+        The default runs ``backward`` and drops ∂L/∂x; a layer that can skip that
+        work (``Dense``: one GEMM per step) overrides this.
+        """
+        self.backward(dout)
+
+    # --------------------------------------------------------------- workspace
+    def use_workspace(self, enabled: bool = True) -> Module:
+        """Let this module and its children reuse their output arrays from step to step.
+
+        With the workspace on, ``forward`` and ``backward`` write into arrays kept
+        from the previous call of the same shape instead of allocating new ones
+        (the training loop turns it on: it saves the allocation and page-faulting
+        of every intermediate array). The price: an array a module returned is
+        overwritten by its next call — so it is off by default, and turning it off
+        frees the arrays. The numbers computed are the same either way.
+        """
+        self.__dict__["_reuse"] = bool(enabled)
+        if not enabled:
+            self.__dict__.pop("_workspace", None)
+        for _, child in self.children():
+            child.use_workspace(enabled)
+        return self
+
+    def _array(self, name: str, shape: tuple, dtype) -> np.ndarray:
+        """An uninitialised array to write a result into: the workspace's when reuse is on."""
+        if not self.__dict__.get("_reuse"):
+            return np.empty(shape, dtype)
+        workspace = self.__dict__.setdefault("_workspace", {})
+        array = workspace.get(name)
+        if array is None or array.shape != shape or array.dtype != dtype:
+            array = workspace[name] = np.empty(shape, dtype)
+        return array
+
     def _cached(self):
         """Return what ``forward`` stored for ``backward``, or explain why there is nothing."""
         cache = self.__dict__.get("_cache")
@@ -252,6 +288,13 @@ class Module:
                 )
         for name, target in targets.items():
             np.copyto(target, state[name], casting="same_kind")
+
+    def memory_report(self, batch_size: int, **kwargs):
+        """Bytes cached for backward per layer at ``batch_size``, parameters, gradients
+        (and optimizer state with ``optimizer=``); see ``minidl.memory.memory_report``."""
+        from .memory import memory_report
+
+        return memory_report(self, batch_size, **kwargs)
 
     # ----------------------------------------------------------------- config
     def get_config(self) -> dict:

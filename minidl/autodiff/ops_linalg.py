@@ -35,9 +35,16 @@ def _swap_last(x):
 
 
 def _matmul_nd(a, b):
-    """C = A B for ndim ≥ 2;  ∂L/∂A = ∂L/∂C · Bᵀ,  ∂L/∂B = Aᵀ · ∂L/∂C."""
-    return from_op(np.matmul(a.data, b.data), "matmul", (a, b),
-                   vjp=lambda g, c: (_matmul_nd(g, _swap_last(b)), _matmul_nd(_swap_last(a), g)),
+    """C = A B for ndim ≥ 2;  ∂L/∂A = ∂L/∂C · Bᵀ,  ∂L/∂B = Aᵀ · ∂L/∂C.
+
+    An operand that needs no gradient (a batch of data) gets none: that product is the
+    largest of a training step's, and skipping it is what PyTorch does too.
+    """
+    def vjp(g, c):
+        return (_matmul_nd(g, _swap_last(b)) if a.requires_grad else None,
+                _matmul_nd(_swap_last(a), g) if b.requires_grad else None)
+
+    return from_op(np.matmul(a.data, b.data), "matmul", (a, b), vjp=vjp,
                    jvp=lambda c, ta, tb: _matmul_nd(ta, b) + _matmul_nd(a, tb))
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import evaluate, train
+from . import bench, evaluate, train
 
-COMMANDS = {"train": train, "eval": evaluate}
+COMMANDS = {"train": train, "eval": evaluate, "bench": bench}
 
 
 def build_parser() -> argparse.ArgumentParser:

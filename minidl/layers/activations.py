@@ -17,13 +17,15 @@ class _Elementwise(Module):
     """Shared plumbing: validate input, cache one array, check dout's shape."""
 
     def _input(self, x) -> np.ndarray:
+        if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+            return x
         x = as_array(x, f"{self!r}.forward")
-        if x.dtype.kind != "f":
-            x = x.astype(np.float64)
-        return x
+        return x.astype(np.float64)
 
     def _dout(self, dout) -> tuple[np.ndarray, np.ndarray]:
         cached = self._cached()
+        if isinstance(dout, np.ndarray) and dout.shape == cached.shape:
+            return cached, dout
         return cached, self._check_dout(dout, cached.shape)
 
 
@@ -37,14 +39,15 @@ class ReLU(_Elementwise):
 
     def forward(self, x) -> np.ndarray:
         x = self._input(x)
-        mask = x > 0
-        self._cache = mask
-        return x * mask
+        mask = np.greater(x, 0, out=self._array("mask", x.shape, bool))
+        self._cache = mask  # 1[Z > 0]: one byte per element is all backward needs
+        return np.multiply(x, mask, out=self._array("out", x.shape, x.dtype))
 
     def backward(self, dout) -> np.ndarray:
         """dZ = dH ⊙ 1[Z > 0]  (``backprop-mlp-layers.md`` §7)."""
         mask, dout = self._dout(dout)
-        return dout * mask
+        dtype = dout.dtype if dout.dtype.kind == "f" else np.float64
+        return np.multiply(dout, mask, out=self._array("dx", dout.shape, dtype))
 
 
 class Tanh(_Elementwise):

@@ -46,13 +46,18 @@ class Dense(Module):
 
     def forward(self, x) -> np.ndarray:
         """Z = X W + b, caching X for ``dW = Xᵀ dZ``."""
+        if not (isinstance(x, np.ndarray) and x.dtype == self.dtype and x.ndim == 2
+                and x.shape[1] == self.in_features):
+            x = self._checked_input(x)  # the slow path: conversions and clear errors
+        self._cache = x
+        z = np.matmul(x, self.W, out=self._array("z", (x.shape[0], self.out_features), self.dtype))
+        z += self.b  # (N, H)
+        return z
+
+    def _checked_input(self, x) -> np.ndarray:
         x = as_array(x, f"{self!r}.forward")
         check_shape(x, (None, self.in_features), f"{self!r}.forward")
-        x = x.astype(self.dtype, copy=False)
-        self._cache = x
-        z = x @ self.W  # (N, H)
-        z += self.b
-        return z
+        return x.astype(self.dtype, copy=False)
 
     def backward(self, dout) -> np.ndarray:
         """Z = X W + b  ⇒  dX = dZ Wᵀ,  dW += Xᵀ dZ,  db += Σ_n dZ[n].
@@ -60,11 +65,26 @@ class Dense(Module):
         The three boxed equations of ``backprop-mlp-layers.md`` §8; the parameter
         gradients accumulate (``+=``) so two backward calls add up.
         """
+        dout = self._accumulate(dout)
+        return np.matmul(dout, self.W.T, out=self._array("dx", (dout.shape[0], self.in_features),
+                                                           self.dtype))  # (N, D)
+
+    def backward_params(self, dout) -> None:
+        """dW += Xᵀ dZ,  db += Σ_n dZ[n], skipping dX = dZ Wᵀ (the input is data)."""
+        if type(self).backward is not Dense.backward:
+            self.backward(dout)  # a subclass's own backward (a student's copy) is the one to run
+            return
+        self._accumulate(dout)
+
+    def _accumulate(self, dout) -> np.ndarray:
         x = self._cached()
-        dout = self._check_dout(dout, (x.shape[0], self.out_features)).astype(self.dtype, copy=False)
-        self.dW += x.T @ dout  # (D, H)
-        self.db += dout.sum(axis=0)  # (H,)
-        return dout @ self.W.T  # (N, D)
+        if not (isinstance(dout, np.ndarray) and dout.dtype == self.dtype
+                and dout.shape == (x.shape[0], self.out_features)):
+            dout = self._check_dout(dout, (x.shape[0], self.out_features)).astype(self.dtype, copy=False)
+        W, b = self._params["W"], self._params["b"]
+        W.grad += np.matmul(x.T, dout, out=self._array("dW", W.shape, self.dtype))  # (D, H)
+        b.grad += np.add.reduce(dout, axis=0, out=self._array("db", b.shape, self.dtype))  # (H,)
+        return dout
 
     def get_config(self) -> dict:
         return {"in_features": self.in_features, "out_features": self.out_features,

@@ -69,7 +69,7 @@ class Trainer:
         self.stop_training = False
         for epoch in range(start_epoch + 1, epochs + 1):
             started = time.perf_counter()
-            train_loss, train_acc = self._train_epoch(loader, epoch, epochs)
+            train_loss, train_acc = self.train_epoch(loader, epoch, epochs)
             record = {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc}
             for split, data in (("val", val_data), ("test", test_data)):
                 if data is not None:
@@ -86,8 +86,18 @@ class Trainer:
                 break
         return self.history
 
-    def _train_epoch(self, loader, epoch: int, epochs: int) -> tuple[float, float]:
+    def train_epoch(self, loader, epoch: int = 1, epochs: int = 1) -> tuple[float, float]:
+        """One pass over ``loader`` (no evaluation, no callbacks); returns (mean loss, accuracy)."""
         self.model.train()
+        # Reuse every intermediate array from step to step (Module.use_workspace): safe
+        # here, since each step's outputs are consumed before the next step starts.
+        self.model.use_workspace(True)
+        try:
+            return self._run_batches(loader, epoch, epochs)
+        finally:
+            self.model.use_workspace(False)
+
+    def _run_batches(self, loader, epoch: int, epochs: int) -> tuple[float, float]:
         total_loss, correct, seen = 0.0, 0, 0
         bar = tqdm(total=loader.num_samples, desc=f"epoch {epoch}/{epochs}", unit="sample",
                    disable=not self.progress, leave=False, file=sys.stderr, dynamic_ncols=True)
@@ -125,7 +135,7 @@ class Trainer:
 
         # backward: ∂L/∂logits from the loss, then through the model into every .grad
         self.optimizer.zero_grad()
-        self.model.backward(self.loss_fn.backward())
+        self.model.backward_params(self.loss_fn.backward())  # ∂L/∂x of the data is never needed
         if self.clip_norm is not None:
             clip_grad_norm(self.optimizer.params, self.clip_norm)
 

@@ -1,0 +1,1 @@
+"""What ``minidl bench`` measures: the contestants, the micrograd-demo step, the timing loop."""

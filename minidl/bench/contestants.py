@@ -1,0 +1,116 @@
+"""The contestants of ``minidl bench``: one training epoch of the same MLP, four ways.
+
+Each builder returns ``run_epoch()`` closing over its own model and optimizer; all of
+them train 784-…-10 with SGD (Nesterov momentum) on the same data, batch size, dtype and
+data order, so their times compare like for like:
+
+- ``layer``: minidl's layers and ``Trainer.train_step`` — the path ``minidl train`` runs;
+- ``engine``: the same network written with ``minidl.autodiff`` Tensors;
+- ``gemm``: only the matrix products one step needs (3 forward, 3 for dW, 2 for dX),
+  into preallocated outputs — the floor no numpy implementation can go under;
+- ``torch``: PyTorch eager, when it is importable (never a dependency).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autodiff import Tensor
+from ..data import DataLoader
+from ..losses import SoftmaxCrossEntropy
+from ..models import mlp
+from ..optim import SGD
+from ..training import Trainer
+
+LR, MOMENTUM = 0.05, 0.9
+
+
+def layer_path(x, y, sizes, batch_size, dtype, seed):
+    """minidl's hand-written layers, trained by the library's own loop."""
+    model = mlp(sizes, rng=seed, dtype=dtype)
+    optimizer = SGD(model.parameters(), lr=LR, momentum=MOMENTUM, nesterov=True)
+    trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer, progress=False, log=lambda *a: None)
+    loader = DataLoader(x, y, batch_size, rng=seed)
+
+    def run_epoch():
+        trainer.train_epoch(loader)
+    return run_epoch
+
+
+def engine_path(x, y, sizes, batch_size, dtype, seed):
+    """The same MLP as engine Tensors: forward builds a graph, ``backward()`` sweeps it."""
+    init = mlp(sizes, rng=seed, dtype=dtype)  # the same initial weights as the layer path
+    params = [Tensor(p.data.copy(), requires_grad=True) for p in init.parameters()]
+    velocity = [np.zeros_like(p.data) for p in params]
+    loader = DataLoader(x, y, batch_size, rng=seed)
+
+    def step(xb, yb):
+        h = Tensor(xb)
+        for i in range(0, len(params), 2):
+            h = h @ params[i] + params[i + 1]
+            if i + 2 < len(params):
+                h = h.relu()
+        loss = -h.log_softmax(axis=1)[np.arange(len(yb)), yb].mean()
+        for p in params:
+            p.zero_grad()
+        loss.backward()
+        for p, v in zip(params, velocity):  # SGD with Nesterov momentum, as SGD.step does
+            v *= MOMENTUM
+            v += p.grad
+            p.data -= LR * (p.grad + MOMENTUM * v)
+
+    def run_epoch():
+        for xb, yb in loader:
+            step(xb, yb)
+    return run_epoch
+
+
+def gemm_bound(x, y, sizes, batch_size, dtype, seed):
+    """Only the GEMMs of a step, on contiguous batches, into preallocated arrays."""
+    rng = np.random.default_rng(seed)
+    weights = [rng.standard_normal((a, b)).astype(dtype) * 0.05 for a, b in zip(sizes, sizes[1:])]
+    n = len(x) - len(x) % batch_size or len(x)
+    acts = [np.empty((batch_size, s), dtype) for s in sizes]
+    grads = [np.empty_like(w) for w in weights]
+
+    def run_epoch():
+        for lo in range(0, n, batch_size):
+            acts[0] = x[lo:lo + batch_size]
+            for i, w in enumerate(weights):  # forward: H_{i+1} = H_i W_i
+                np.matmul(acts[i], w, out=acts[i + 1])
+            g = acts[-1]
+            for i in reversed(range(len(weights))):  # backward: dW_i = H_iᵀ G, G ← G W_iᵀ
+                np.matmul(acts[i].T, g, out=grads[i])
+                if i:
+                    g = g @ weights[i].T
+    return run_epoch
+
+
+def torch_path(x, y, sizes, batch_size, dtype, seed, threads):
+    """PyTorch eager (when installed), same model, optimizer, data order, dtype and threads."""
+    import torch
+
+    torch.set_num_threads(threads)
+    # Without this, PyTorch walks into the subnormal-number slowdown minidl's optimizers avoid.
+    torch.set_flush_denormal(True)
+    torch_dtype = getattr(torch, np.dtype(dtype).name)
+    init = mlp(sizes, rng=seed, dtype=dtype)
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        linear = torch.nn.Linear(a, b, dtype=torch_dtype)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(init[2 * i].W.T.copy()))
+            linear.bias.zero_()
+        layers += [linear, torch.nn.ReLU()]
+    net = torch.nn.Sequential(*layers[:-1])
+    optimizer = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM, nesterov=True)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    loader = DataLoader(x, y, batch_size, rng=seed)
+
+    def run_epoch():
+        for xb, yb in loader:
+            optimizer.zero_grad()
+            loss = loss_fn(net(torch.from_numpy(xb)), torch.from_numpy(yb))
+            loss.backward()
+            optimizer.step()
+    return run_epoch

@@ -1,0 +1,68 @@
+"""Interleaved timing: A B C A B C …, so a noisy machine slows every contestant alike.
+
+Medians, never means (one preempted run must not decide a ratio), and every ratio is
+taken against a reference measured in the same process and the same rounds.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+
+def interleave(contestants: dict, repeats: int, warmup: int = 1) -> dict[str, list[float]]:
+    """Run each ``name → callable`` ``warmup`` times, then ``repeats`` rounds in turn;
+    return the seconds of every timed call per name."""
+    for _ in range(warmup):
+        for run in contestants.values():
+            run()
+    times = {name: [] for name in contestants}
+    for _ in range(repeats):
+        for name, run in contestants.items():
+            started = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - started)
+    return times
+
+
+def summarise(times: dict[str, list[float]], samples_per_call: int, references: dict[str, str],
+              speedups: dict[str, str] | None = None) -> list[dict]:
+    """One row per contestant: median, min, max seconds, samples/s, the time ratios to the
+    ``references`` (``this / reference``) and the ``speedups`` over others (``other / this``)."""
+    medians = {name: statistics.median(ts) for name, ts in times.items()}
+    rows = []
+    for name, ts in times.items():
+        row = {"name": name, "median_s": medians[name], "min_s": min(ts), "max_s": max(ts),
+               "samples_per_s": samples_per_call / medians[name], "runs": len(ts)}
+        for label, reference in references.items():
+            if reference in medians:
+                row[f"vs_{label}"] = medians[name] / medians[reference]
+        for label, other in (speedups or {}).items():
+            if other in medians:
+                row[f"speedup_{label}"] = medians[other] / medians[name]
+        rows.append(row)
+    return rows
+
+
+def format_table(rows: list[dict], title: str, unit: str = "s/epoch") -> str:
+    ratio_keys = [k for k in rows[0] if k.startswith(("vs_", "speedup_"))] if rows else []
+    header = ["contestant", f"median {unit}", "min", "max", "samples/s"] + [
+        f"× {k[3:]}" if k.startswith("vs_") else f"{k[8:]} ÷ this" for k in ratio_keys]
+    lines = [header]
+    for r in rows:
+        lines.append([r["name"], _fmt(r["median_s"]), _fmt(r["min_s"]), _fmt(r["max_s"]),
+                      f"{r['samples_per_s']:,.0f}"] + [_ratio(r[k]) for k in ratio_keys])
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    out = [title]
+    for i, line in enumerate(lines):
+        out.append("  ".join(cell.rjust(w) if i and j else cell.ljust(w)
+                             for j, (cell, w) in enumerate(zip(line, widths))))
+    return "\n".join(out)
+
+
+def _ratio(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.2f}"
+
+
+def _fmt(seconds: float) -> str:
+    return f"{seconds:.4f}" if seconds >= 0.001 else f"{seconds * 1e6:.1f}µs"

@@ -1,0 +1,157 @@
+"""``minidl bench``: time one training epoch four ways, interleaved, and print the ratios.
+
+Contestants (``minidl.bench.contestants``): the layer path ``minidl train`` runs, the
+same MLP on the autodiff engine, the GEMM-only lower bound, and PyTorch eager when it
+is importable; then the micrograd demo step (scalar graph vs array engine vs PyTorch)
+and the memory a training step holds. Speed is shown as ratios against references
+measured in the same run, never as absolute promises.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+
+import numpy as np
+
+from ..bench import contestants, micro
+from ..bench.runner import format_table, interleave, summarise
+from ..data import DataError, load_dataset
+from ..models import mlp
+from ..optim import SGD
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("bench", help="benchmark a training epoch against the GEMM bound and PyTorch",
+                       description="Time one training epoch of an MLP: minidl's layers, its autodiff "
+                                   "engine, the GEMM-only bound and PyTorch eager (if installed), "
+                                   "interleaved in one process.")
+    p.add_argument("--hidden", type=int, nargs="+", default=[256, 128], metavar="WIDTH",
+                   help="hidden layer widths (default: 256 128)")
+    p.add_argument("--batch-size", type=int, default=128, help="samples per step (default: 128)")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32", help="(default: float32)")
+    p.add_argument("--repeats", type=int, default=5, help="timed rounds per contestant (default: 5)")
+    p.add_argument("--limit", type=int, default=None, help="samples per epoch (default: all 60,000)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="BLAS and PyTorch threads (default: what the BLAS chose, usually every core)")
+    p.add_argument("--synthetic", action="store_true",
+                   help="random data of Fashion-MNIST's shape instead of the shipped files")
+    p.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if it is installed")
+    p.add_argument("--quick", action="store_true",
+                   help="a smoke run: 2,000 samples, one round, no warm-up, a short micro demo")
+    p.add_argument("--seed", type=int, default=0, help="seed for weights and data order (default: 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+
+
+def blas_threads() -> tuple[str, int | None]:
+    """The BLAS library numpy uses and its thread count (None: unknown, its own default)."""
+    config = np.show_config(mode="dicts") or {}
+    blas = config.get("Build Dependencies", {}).get("blas", {})
+    name = f"{blas.get('name', 'unknown')} {blas.get('version', '')}".strip()
+    env = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
+    return name, int(env) if env and env.isdigit() else None
+
+
+def rerun_with_threads(threads: int) -> int | None:
+    """numpy's BLAS reads its thread count once, at import: to change it, run this command
+    again in a child process with the environment set (threadpoolctl is not a dependency)."""
+    if os.environ.get("OPENBLAS_NUM_THREADS") == str(threads):
+        return None
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
+    return subprocess.call([sys.executable, "-m", "minidl", *sys.argv[1:]], env=env)
+
+
+def torch_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
+def run(args, parser) -> int:
+    if args.batch_size < 1 or args.repeats < 1 or (args.limit is not None and args.limit < 1) \
+            or any(h < 1 for h in args.hidden) or (args.threads is not None and args.threads < 1):
+        parser.error("--batch-size, --repeats, --limit, --threads and --hidden must be positive")
+    if args.threads is not None:
+        code = rerun_with_threads(args.threads)
+        if code is not None:
+            return code
+    limit = 2000 if args.quick and args.limit is None else args.limit
+    repeats, warmup = (1, 0) if args.quick else (args.repeats, 1)
+
+    # data: the shipped Fashion-MNIST, or random numbers of the same shape
+    if args.synthetic:
+        rng = np.random.default_rng(args.seed)
+        n = limit or 60_000
+        x, y = rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n)
+    else:
+        try:
+            ds = load_dataset("fashion-mnist", limit_train=limit)
+        except DataError as err:
+            print(f"minidl bench: error: {err} (or pass --synthetic)", file=sys.stderr)
+            return 1
+        x, y = ds.x_train, ds.y_train
+    x = x.astype(args.dtype, copy=False)
+    sizes = [x.shape[1], *args.hidden, 10]
+    threads = args.threads or blas_threads()[1] or os.cpu_count()
+    use_torch = torch_available() and not args.no_torch
+
+    # epoch: the four contestants, interleaved
+    build = {"layer": contestants.layer_path, "engine": contestants.engine_path,
+             "gemm": contestants.gemm_bound}
+    runs = {name: make(x, y, sizes, args.batch_size, args.dtype, args.seed) for name, make in build.items()}
+    if use_torch:
+        runs["torch"] = contestants.torch_path(x, y, sizes, args.batch_size, args.dtype, args.seed, threads)
+    epoch_rows = summarise(interleave(runs, repeats, warmup), len(x),
+                           {"gemm": "gemm", "torch": "torch", "layer": "layer"})
+
+    # the micrograd demo: one full-batch step
+    steps = {"scalar": micro.scalar_step(args.seed), "engine": micro.engine_step(args.seed)}
+    if use_torch:
+        steps["torch"] = micro.torch_step(args.seed, threads)
+    micro_repeats = 1 if args.quick else 3
+    micro_times = interleave({"scalar": steps.pop("scalar")}, micro_repeats, warmup=0)
+    micro_times.update(interleave(steps, 50 if args.quick else 300, warmup=5))
+    micro_rows = summarise(micro_times, 100, {"torch": "torch"}, speedups={"scalar": "scalar"})
+
+    # memory of one training step
+    model = mlp(sizes, rng=args.seed, dtype=args.dtype)
+    memory = model.memory_report(args.batch_size, optimizer=SGD(model.parameters(), lr=0.1, momentum=0.9))
+    peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    blas, _ = blas_threads()
+    machine = {"python": platform.python_version(), "numpy": np.__version__, "blas": blas,
+               "threads": threads, "cpus": os.cpu_count(), "machine": platform.machine(),
+               "torch": _torch_version() if use_torch else None}
+    setup = {"sizes": sizes, "batch_size": args.batch_size, "dtype": args.dtype,
+             "samples_per_epoch": len(x), "repeats": repeats,
+             "data": "synthetic" if args.synthetic else "fashion-mnist"}
+    if args.json:
+        print(json.dumps({"machine": machine, "setup": setup, "epoch": epoch_rows,
+                          "micro_step": micro_rows, "memory": {
+                              "cached_bytes": memory.cached_bytes, "parameter_bytes": memory.parameter_bytes,
+                              "optimizer_bytes": memory.optimizer_bytes, "peak_rss_mib": peak_rss_mib}}))
+        return 0
+    print(f"minidl bench — {machine['machine']}, {machine['cpus']} CPUs, {blas}, {threads} threads, "
+          f"numpy {machine['numpy']}" + (f", torch {machine['torch']}" if use_torch else ", no torch"))
+    print(f"MLP {'-'.join(map(str, sizes))} ReLU, batch {args.batch_size}, {args.dtype}, "
+          f"{len(x):,} samples per epoch ({setup['data']}), SGD momentum 0.9 (Nesterov), "
+          f"{repeats} interleaved rounds\n")
+    print(format_table(epoch_rows, "one training epoch"))
+    print()
+    print(format_table(micro_rows, "micrograd demo: one full-batch step, MLP 2-16-16-1, 100 points",
+                       unit="s/step"))
+    print()
+    print(memory.table())
+    print(f"peak RSS of this process: {peak_rss_mib:.0f} MiB")
+    return 0
+
+
+def _torch_version() -> str:
+    import torch
+
+    return torch.__version__

@@ -66,14 +66,16 @@ def sweep(output, seed, keep, create_graph=False):
                 continue
             if keep(node):
                 kept[node] = g
-            if node._vjp is None:
+            vjp = node._vjp
+            if vjp is None:
                 continue
-            for parent, pg in zip(node._parents, node._vjp(g, node), strict=True):
+            for parent, pg in zip(node._parents, vjp(g, node), strict=True):
                 if pg is None or not parent.requires_grad:
                     continue
-                if pg.shape != parent.shape:
-                    pg = ops_shape.unbroadcast(pg, parent.shape)
-                grads[parent] = grads[parent] + pg if parent in grads else pg
+                if pg.data.shape != parent.data.shape:
+                    pg = ops_shape.unbroadcast(pg, parent.data.shape)
+                earlier = grads.get(parent)
+                grads[parent] = pg if earlier is None else earlier + pg
     return kept
 
 

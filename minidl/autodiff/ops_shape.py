@@ -20,9 +20,15 @@ def reshape(x, shape):
 
 def transpose(x, axes=None):
     """y = x with axes permuted;  ∂L/∂x = transpose(∂L/∂y, inverse permutation)."""
-    data = np.transpose(x.data, axes)  # numpy validates `axes`
-    order = tuple(range(x.ndim))[::-1] if axes is None else tuple(a % x.ndim for a in axes)
-    inverse = tuple(int(i) for i in np.argsort(order))
+    if axes is None or (x.ndim == 2 and tuple(axes) in ((1, 0), (-1, -2), (1, -2), (-1, 0))):
+        # The common case, a matrix transpose (every matmul's backward makes two): its own
+        # inverse, and `.T` is the cheapest way to ask numpy for it.
+        data, order = x.data.T, tuple(range(x.ndim))[::-1]
+        inverse = order
+    else:
+        data = np.transpose(x.data, axes)  # numpy validates `axes`
+        order = tuple(a % x.ndim for a in axes)
+        inverse = tuple(sorted(range(x.ndim), key=order.__getitem__))
     return from_op(data, "transpose", (x,),
                    vjp=lambda g, y: (transpose(g, inverse),),
                    jvp=lambda y, t: transpose(t, order))

@@ -16,7 +16,8 @@ this file, with its local derivative stated next to its rule.
 
 import numpy as np
 
-from .mode import is_grad_enabled, tangents_enabled, tangents_off
+from . import mode as _mode
+from .mode import tangents_off
 
 
 def _float_array(data):
@@ -260,13 +261,19 @@ def from_op(data, op, parents, vjp, jvp):
         vjp: `vjp(g, out) -> one gradient (Tensor or None) per parent`, g = ∂L/∂out.
         jvp: `jvp(out, *parent_tangents) -> tangent of out` (missing tangents are zeros).
     """
-    out = Tensor(data)
-    out.op = op
-    if is_grad_enabled() and any(p.requires_grad for p in parents):
-        out.requires_grad = True
-        out._parents = parents
-        out._vjp = vjp
-    if tangents_enabled() and any(p.tangent is not None for p in parents):
+    # The hot path of the engine: one call per op. A float array from numpy is wrapped
+    # as it is, and the checks below are plain loops (a generator in `any` costs more).
+    if type(data) is not np.ndarray or data.dtype.kind != "f":
+        data = _float_array(data)
+    out = Tensor.__new__(Tensor)
+    out.data, out.grad, out.requires_grad, out.tangent = data, None, False, None
+    out.name, out.op, out._parents, out._vjp, out._retain = None, op, (), None, False
+    if _mode._grad_enabled:
+        for p in parents:
+            if p.requires_grad:
+                out.requires_grad, out._parents, out._vjp = True, parents, vjp
+                break
+    if _mode._tangents_enabled and _has_tangent(parents):
         with tangents_off():
             tangents = [p.tangent if p.tangent is not None else Tensor(np.zeros_like(p.data))
                         for p in parents]
@@ -275,6 +282,13 @@ def from_op(data, op, parents, vjp, jvp):
                 tangent = _shape.broadcast_to(tangent, out.shape)
         out.tangent = tangent
     return out
+
+
+def _has_tangent(parents):
+    for p in parents:
+        if p.tangent is not None:
+            return True
+    return False
 
 
 # Imported last, as modules: they build on the names defined above, and each other's

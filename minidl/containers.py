@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from . import checkpointing
 from .module import Module
 
 
@@ -16,19 +17,30 @@ class Sequential(Module):
 
     Parameters are named by position: ``0.W``, ``0.b``, ``2.W``, …
 
+    With ``checkpoint_segments=k`` the layers are cut into k segments and forward
+    keeps only each segment's input; backward recomputes a segment's activations just
+    before differentiating it (``minidl.checkpointing``). Gradients are bit-identical
+    to the plain path; memory for activations drops from O(L) to O(k + L/k).
+
     Example:
         >>> model = Sequential(Dense(4, 8, rng=0), ReLU(), Dense(8, 3, rng=1))
         >>> model(np.zeros((5, 4))).shape
         (5, 3)
     """
 
-    def __init__(self, *modules: Module):
+    def __init__(self, *modules: Module, checkpoint_segments: int | None = None):
         for i, module in enumerate(modules):
             if not isinstance(module, Module):
                 raise TypeError(
                     f"Sequential: argument {i} must be a Module, got {type(module).__name__}"
                 )
+        if checkpoint_segments is not None and not (
+                isinstance(checkpoint_segments, int) and 1 <= checkpoint_segments <= max(len(modules), 1)):
+            raise ValueError(f"Sequential: checkpoint_segments must be an integer in [1, {len(modules)}] "
+                             f"(the number of modules), got {checkpoint_segments!r}")
         self.layers = list(modules)
+        self.checkpoint_segments = checkpoint_segments
+        self._cache = None
 
     def children(self) -> Iterator[tuple[str, Module]]:
         for i, module in enumerate(self.layers):
@@ -46,19 +58,30 @@ class Sequential(Module):
         return iter(self.layers)
 
     def forward(self, x):
+        if self.checkpoint_segments:
+            x, self._cache = checkpointing.forward(self.layers, self.checkpoint_segments, x)
+            return x
         for module in self.layers:
             x = module(x)
         return x
 
     def backward(self, dout):
         """dL/dx = J₀ᵀ J₁ᵀ … J_kᵀ dout: each module's backward, last to first."""
+        if self.checkpoint_segments:
+            return checkpointing.backward(self._cached(), dout)
         for module in reversed(self.layers):
             dout = module.backward(dout)
         return dout
 
     def backward_params(self, dout) -> None:
         """The same sweep, but the first module skips ∂L/∂x (the input is data, not a parameter)."""
+        if self.checkpoint_segments:
+            checkpointing.backward(self._cached(), dout, input_grad=False)
+            return
         for module in reversed(self.layers[1:]):
             dout = module.backward(dout)
         if self.layers:
             self.layers[0].backward_params(dout)
+
+    def get_config(self) -> dict:
+        return {"checkpoint_segments": self.checkpoint_segments} if self.checkpoint_segments else {}

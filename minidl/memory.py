@@ -8,7 +8,7 @@ zeros, then the bytes in every layer's ``_cache``. Everything that forward distu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 
 import numpy as np
 
@@ -26,6 +26,8 @@ def _nbytes(value, seen: set) -> int:
         return value.nbytes
     if isinstance(value, (tuple, list)):
         return sum(_nbytes(v, seen) for v in value)
+    if is_dataclass(value):  # e.g. checkpointing's SegmentStart
+        return sum(_nbytes(getattr(value, f.name), seen) for f in fields(value))
     return 0
 
 
@@ -74,6 +76,7 @@ def memory_report(model, batch_size: int, *, input_dim: int | None = None, optim
         optimizer: include its per-parameter state (momentum, Adam's moments).
     """
     leaves = [(name, m) for name, m in model.named_modules() if not list(m.children())]
+    containers = [m for _, m in model.named_modules() if list(m.children())]
     if input_dim is None:
         input_dim = next((m.in_features for _, m in leaves if hasattr(m, "in_features")), None)
         if input_dim is None:
@@ -81,7 +84,7 @@ def memory_report(model, batch_size: int, *, input_dim: int | None = None, optim
     dtype = next((p.dtype for p in model.parameters()), np.dtype("float32"))
     saved_state = {k: v.copy() for k, v in model.state_dict().items()}
     saved_rng = {name: m.rng_state() for name, m in leaves if hasattr(m, "rng_state")}
-    saved_caches = {name: m.__dict__.get("_cache") for name, m in leaves}
+    saved_caches = {name: m.__dict__.get("_cache") for name, m in model.named_modules()}
     was_training = model.training
     try:
         model.train()
@@ -91,11 +94,16 @@ def memory_report(model, batch_size: int, *, input_dim: int | None = None, optim
             params = sum(p.data.nbytes for p in m.parameters())
             report.rows.append({"name": f"{name} {m!r}".strip(), "cached_bytes": _nbytes(m.__dict__.get("_cache"), seen),
                                 "parameter_bytes": params})
+        kept = sum(_nbytes(m.__dict__.get("_cache"), seen) for m in containers)
+        if kept:  # gradient checkpointing: the segment inputs a container keeps
+            report.rows.append({"name": "segment boundaries (checkpointing)", "cached_bytes": kept,
+                                "parameter_bytes": 0})
     finally:
         model.train(was_training)
         model.load_state_dict(saved_state)
-        for name, m in leaves:
+        for name, m in model.named_modules():
             m.__dict__["_cache"] = saved_caches[name]
+        for name, m in leaves:
             if name in saved_rng:
                 m.set_rng_state(saved_rng[name])
     if optimizer is not None:

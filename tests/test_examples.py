@@ -23,3 +23,9 @@ def test_fashion_mnist_script_trains_and_reloads(tmp_path, capsys):
     assert script.main(["--epochs", "1", "--limit-train", "2000", "--out", str(tmp_path / "m.npz")]) == 0
     out = capsys.readouterr().out
     assert "reloaded from" in out and (tmp_path / "m.npz").exists()
+
+
+def test_checkpointing_example_reports_bit_identical_gradients(capsys):
+    assert load("checkpointing").main(["--depth", "6", "--width", "32", "--batch", "16"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("bit-identical") == 3 and "DIFFERENT" not in out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import resource
 import sys
 import time
 from pathlib import Path
@@ -21,7 +22,8 @@ from ..npzio import CheckpointError
 from ..optim import SGD, Adam
 from ..plots import plot_confusion, plot_curves, plots_available
 from ..serialization import save
-from ..training import BestCheckpoint, Callback, EarlyStopping, Trainer, TrainingDiverged, evaluate, make_schedule
+from ..training import (BestCheckpoint, Callback, EarlyStopping, MixedPrecision, Trainer,
+                        TrainingDiverged, evaluate, make_schedule)
 from ..training.checkpoint import load_checkpoint, restore_layer_rng_states, save_checkpoint
 from ..training.schedules import SCHEDULES
 
@@ -59,7 +61,9 @@ def add_parser(sub) -> None:
     g.add_argument("--dropout", type=float, help=f"dropout probability after each hidden layer, in [0, 1) "
                                                  f"(default: {d['dropout']})")
     g.add_argument("--batchnorm", action=argparse_bool(), help="BatchNorm1d after each hidden Dense (default: off)")
-    g.add_argument("--dtype", choices=["float32", "float64"], help=f"parameter dtype (default: {d['dtype']})")
+    g.add_argument("--dtype", choices=["float16", "float32", "float64"],
+                   help=f"compute dtype; float16 keeps float32 master weights and scales the loss "
+                        f"dynamically (default: {d['dtype']})")
     g = p.add_argument_group("optimisation")
     g.add_argument("--epochs", type=int, help=f"total epochs to train (default: {d['epochs']})")
     g.add_argument("--batch-size", type=int, help=f"samples per step (default: {d['batch_size']})")
@@ -138,13 +142,15 @@ def make_optimizer(s: dict, params):
 class EpochCheckpoint(Callback):
     """After every epoch, save everything ``--resume`` needs to ``DIR/checkpoint.npz``."""
 
-    def __init__(self, path: Path, loader, config: dict):
+    def __init__(self, path: Path, loader, config: dict, mixed_precision=None):
         self.path, self.loader, self.config = path, loader, config
+        self.mixed_precision = mixed_precision
 
     def on_epoch_end(self, trainer, record: dict) -> None:
         save_checkpoint(self.path, model=trainer.model, optimizer=trainer.optimizer,
                         epoch=record["epoch"], step=trainer.step, loader=self.loader,
-                        history=trainer.history, config=self.config)
+                        history=trainer.history, config=self.config,
+                        mixed_precision=self.mixed_precision)
 
 
 def run(args, parser) -> int:
@@ -182,7 +188,8 @@ def run(args, parser) -> int:
     model = mlp([ds.input_dim, *s["hidden"], ds.num_classes], s["activation"],
                 rng=np.random.default_rng(init_seed), dtype=s["dtype"], dropout=s["dropout"],
                 batchnorm=s["batchnorm"])
-    optimizer = make_optimizer(s, model.parameters())
+    mixed = MixedPrecision(model) if s["dtype"] == "float16" else None
+    optimizer = make_optimizer(s, mixed.master_parameters() if mixed else model.parameters())
     schedule = make_schedule(s["schedule"], s["lr"], epochs=s["epochs"], steps_per_epoch=len(loader),
                              warmup_epochs=s["warmup"])
     loss_fn = SoftmaxCrossEntropy()
@@ -194,17 +201,19 @@ def run(args, parser) -> int:
         callbacks.append(EarlyStopping(f"{monitor}_loss", patience=s["patience"]))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        callbacks.append(EpochCheckpoint(out / "checkpoint.npz", loader, s))
+        callbacks.append(EpochCheckpoint(out / "checkpoint.npz", loader, s, mixed))
         if val_data is not None:
             callbacks.append(BestCheckpoint(out / "best.npz", "val_accuracy", metadata))
     trainer = Trainer(model, loss_fn, optimizer, schedule=schedule, clip_norm=s["clip_norm"],
-                      callbacks=callbacks, progress=not args.quiet, log=log)
+                      callbacks=callbacks, progress=not args.quiet, log=log, mixed_precision=mixed)
     start_epoch = 0
     if state is not None:
         model.load_state_dict(state.model.state_dict())
         optimizer.load_state_dict(state.optimizer_state)
         loader.load_state_dict(state.loader_state)
         restore_layer_rng_states(model, state.layer_rng_states)
+        if mixed is not None:
+            mixed.load_state_dict(state.mixed_precision)
         trainer.step, trainer.history, start_epoch = state.step, state.history, state.epoch
         log(f"resuming {args.resume} from epoch {start_epoch} (step {state.step})")
 
@@ -224,13 +233,21 @@ def run(args, parser) -> int:
     seconds = time.perf_counter() - started
     train_seconds = sum(r["seconds"] for r in history)
     print(f"test accuracy {final['accuracy']:.4f} (loss {final['loss']:.4f}) after "
-          f"{len(history)} epochs, {train_seconds:.1f}s of training, {seconds:.1f}s in all")
+          f"{len(history)} epochs, {train_seconds:.1f}s of training, {seconds:.1f}s for this command, "
+          f"peak memory {peak_rss_mib():.0f} MiB")
+    if mixed is not None:
+        print(f"float16: {mixed.skipped_steps} of {mixed.steps} steps skipped for overflow, "
+              f"final loss scale {mixed.scale:g}")
     if out is not None:
         metrics = {"test_accuracy": final["accuracy"], "test_loss": final["loss"],
                    "per_class_accuracy": dict(zip(ds.class_names, final["per_class_accuracy"])),
                    "confusion_matrix": final["confusion_matrix"].tolist(),
                    "epochs": len(history), "train_seconds": train_seconds, "seconds": seconds,
-                   "parameters": model.num_parameters(), "config": s, "history": history}
+                   "parameters": model.num_parameters(), "config": s, "history": history,
+                   "peak_rss_mib": peak_rss_mib()}
+        if mixed is not None:
+            metrics["mixed_precision"] = {"skipped_steps": mixed.skipped_steps, "steps": mixed.steps,
+                                          "loss_scale": mixed.scale}
         write_outputs(out, model, metadata, metrics, final, ds.class_names, log)
     return 0
 
@@ -258,6 +275,11 @@ def write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text)
     tmp.replace(path)
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def fail(err) -> int:

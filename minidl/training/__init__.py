@@ -2,9 +2,10 @@
 
 from .callbacks import BestCheckpoint, Callback, EarlyStopping
 from .metrics import confusion_matrix, evaluate, predict_logits
+from .mixed_precision import MixedPrecision
 from .schedules import ConstantLR, CosineLR, StepLR, make_schedule
 from .trainer import Trainer, TrainingDiverged
 
-__all__ = ["Trainer", "TrainingDiverged", "Callback", "EarlyStopping", "BestCheckpoint",
-           "ConstantLR", "StepLR", "CosineLR", "make_schedule",
+__all__ = ["Trainer", "TrainingDiverged", "MixedPrecision",
+           "Callback", "EarlyStopping", "BestCheckpoint", "ConstantLR", "StepLR", "CosineLR", "make_schedule",
            "evaluate", "confusion_matrix", "predict_logits"]

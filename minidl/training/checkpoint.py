@@ -29,13 +29,18 @@ class TrainingState:
     layer_rng_states: dict
     history: list
     config: dict
+    mixed_precision: dict | None = None
 
 
 def save_checkpoint(path, *, model, optimizer, epoch: int, step: int, loader, history: list,
-                    config: dict) -> None:
-    """Write a resumable checkpoint to ``path`` atomically."""
+                    config: dict, mixed_precision=None) -> None:
+    """Write a resumable checkpoint to ``path`` atomically (with float16 training's master
+    weights and loss scale when ``mixed_precision`` is given)."""
     opt = optimizer.state_dict()
     arrays = {f"model/{name}": value for name, value in model.state_dict().items()}
+    mp = mixed_precision.state_dict() if mixed_precision is not None else None
+    if mp is not None:
+        arrays.update({f"master/{i}": a for i, a in enumerate(mp.pop("master"))})
     for key, buffers in opt["state"].items():
         for i, buffer in enumerate(buffers):
             arrays[f"optimizer/{key}/{i}"] = buffer
@@ -46,7 +51,7 @@ def save_checkpoint(path, *, model, optimizer, epoch: int, step: int, loader, hi
                       "buffers": {key: len(buffers) for key, buffers in opt["state"].items()}},
         "epoch": epoch, "step": step, "loader": loader.state_dict(),
         "layer_rng_states": layer_rng_states(model),
-        "history": history, "config": config,
+        "history": history, "config": config, "mixed_precision": mp,
     }
     write_npz(path, meta, arrays)
 
@@ -76,9 +81,13 @@ def load_checkpoint(path) -> TrainingState:
                    for key, count in opt["buffers"].items()}
         optimizer_state = {"type": opt["type"], "hyper": opt["hyper"], "steps": opt["steps"],
                            "state": buffers}
+        mp = meta.get("mixed_precision")
+        if mp is not None:
+            count = sum(name.startswith("master/") for name in arrays)
+            mp = dict(mp, master=[arrays[f"master/{i}"] for i in range(count)])
         return TrainingState(model, optimizer_state, int(meta["epoch"]), int(meta["step"]),
                              meta["loader"], dict(meta["layer_rng_states"]), list(meta["history"]),
-                             dict(meta["config"]))
+                             dict(meta["config"]), mp)
     except (KeyError, TypeError, ValueError) as err:
         if isinstance(err, CheckpointError):
             raise

@@ -39,9 +39,14 @@ class Trainer:
         optimizer: an ``SGD`` / ``Adam`` over ``model.parameters()``.
         schedule: optional ``step → lr`` callable, applied before every step.
         clip_norm: optional maximum global gradient norm.
-        callbacks: objects with ``on_epoch_end(trainer, record)``.
+        callbacks: objects with ``on_epoch_end(trainer, record)``; those that also define
+            ``on_step_begin(trainer, step)`` / ``on_step_end(trainer, step)`` are called
+            around every optimizer step (at the end, the step's gradients are still in
+            the ``.grad`` arrays).
         progress: show a tqdm bar per epoch.
         log: where summary lines go (default: print to stdout).
+        mixed_precision: a ``MixedPrecision`` for a float16 model (the optimizer then
+            updates its float32 master weights; see ``minidl.training.mixed_precision``).
 
     Example:
         >>> trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
@@ -50,8 +55,9 @@ class Trainer:
     """
 
     def __init__(self, model, loss_fn, optimizer, *, schedule=None, clip_norm=None,
-                 callbacks=(), progress: bool = True, log=print):
+                 callbacks=(), progress: bool = True, log=print, mixed_precision=None):
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.mixed_precision = mixed_precision
         self.schedule, self.clip_norm = schedule, clip_norm
         self.callbacks = list(callbacks)
         self.progress, self.log = progress, log
@@ -120,6 +126,7 @@ class Trainer:
         if self.schedule is not None:
             self.optimizer.lr = self.schedule(self.step)
         self.step += 1
+        self._step_hook("on_step_begin")
 
         # forward: logits, then the loss; a non-finite value stops everything here,
         # before a NaN gradient can reach (and ruin) the weights.
@@ -129,19 +136,30 @@ class Trainer:
                 f"training diverged at step {self.step}: the logits are not finite; first "
                 f"non-finite output: {first_non_finite_layer(self.model, xb)}"
             )
-        loss = self.loss_fn(logits, yb)
+        mp = self.mixed_precision
+        loss = self.loss_fn(logits if mp is None else logits.astype(np.float32), yb)
         if not np.isfinite(loss):
             raise TrainingDiverged(f"training diverged at step {self.step}: the loss is {loss}")
 
         # backward: ∂L/∂logits from the loss, then through the model into every .grad
         self.optimizer.zero_grad()
-        self.model.backward_params(self.loss_fn.backward())  # ∂L/∂x of the data is never needed
-        if self.clip_norm is not None:
-            clip_grad_norm(self.optimizer.params, self.clip_norm)
-
-        # update
-        self.optimizer.step()
+        if mp is not None:  # scaled float16 backward, float32 master update (or a skipped step)
+            mp.backward_and_step(self.model, self.loss_fn, self.optimizer, self.clip_norm)
+        else:
+            self.model.backward_params(self.loss_fn.backward())  # ∂L/∂x of data is never needed
+            if self.clip_norm is not None:
+                clip_grad_norm(self.optimizer.params, self.clip_norm)
+            # update
+            self.optimizer.step()
+        self._step_hook("on_step_end")
         return loss, logits
+
+    def _step_hook(self, name: str) -> None:
+        """Call ``name(trainer, step)`` on the callbacks that define it: per-step hooks are optional."""
+        for callback in self.callbacks:
+            hook = getattr(callback, name, None)
+            if hook is not None:
+                hook(self, self.step)
 
 
 def format_record(record: dict, epochs: int) -> str:

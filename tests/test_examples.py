@@ -29,3 +29,9 @@ def test_checkpointing_example_reports_bit_identical_gradients(capsys):
     assert load("checkpointing").main(["--depth", "6", "--width", "32", "--batch", "16"]) == 0
     out = capsys.readouterr().out
     assert out.count("bit-identical") == 3 and "DIFFERENT" not in out
+
+
+def test_precision_study_prints_both_tables(capsys):
+    assert load("precision_study").main(["--limit-train", "300", "--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "float16" in out and "skipped steps" in out and "loss × 2¹⁵" in out

@@ -165,3 +165,10 @@ def test_python_dash_m_works():
     import sys
     result = subprocess.run([sys.executable, "-m", "minidl", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "train" in result.stdout
+
+
+def test_eval_refuses_a_model_for_other_data(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--data", "moons", "--epochs", "1", "--quiet", "--out", str(out)]) == 0
+    assert main(["eval", str(out / "model.npz"), "--data", "fashion-mnist", "--limit-test", "10"]) == 1
+    assert "expected x of shape (N, 2), got (60000, 784)" in capsys.readouterr().err

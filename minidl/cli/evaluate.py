@@ -29,10 +29,12 @@ def run(args, parser) -> int:
         normalizer = Normalizer.from_state_dict(meta["normalizer"]) if "normalizer" in meta else None
         ds = load_dataset(source, normalizer=normalizer, limit_test=args.limit_test,
                           seed=meta.get("seed", 0))
-        expected = model.parameters()[0].shape[0] if model.parameters() else ds.input_dim
-        if expected != ds.input_dim:
-            raise DataError(f"the model expects {expected} input features but {source!r} has {ds.input_dim}")
-        result = evaluate(model, SoftmaxCrossEntropy(), ds.x_test.astype(model.parameters()[0].dtype),
+        first = next((m for _, m in model.named_modules() if hasattr(m, "in_features")), None)
+        if first is not None and first.in_features != ds.input_dim:
+            raise DataError(f"the model expects {first.in_features} input features but "
+                            f"{source!r} has {ds.input_dim}")
+        dtype = model.parameters()[0].dtype if model.parameters() else ds.x_test.dtype
+        result = evaluate(model, SoftmaxCrossEntropy(), ds.x_test.astype(dtype, copy=False),
                           ds.y_test, ds.num_classes)
     except (CheckpointError, DataError, ValueError) as err:
         print(f"minidl eval: error: {err}", file=sys.stderr)

@@ -6,7 +6,7 @@ The phases of ``run`` read top to bottom: settings → data → model and optimi
 
 from __future__ import annotations
 
-import csv
+import argparse
 import json
 import resource
 import sys
@@ -60,7 +60,7 @@ def add_parser(sub) -> None:
     g.add_argument("--activation", choices=sorted(ACTIVATIONS), help=f"(default: {d['activation']})")
     g.add_argument("--dropout", type=float, help=f"dropout probability after each hidden layer, in [0, 1) "
                                                  f"(default: {d['dropout']})")
-    g.add_argument("--batchnorm", action=argparse_bool(), help="BatchNorm1d after each hidden Dense (default: off)")
+    g.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, help="BatchNorm1d after each hidden Dense (default: off)")
     g.add_argument("--dtype", choices=["float16", "float32", "float64"],
                    help=f"compute dtype; float16 keeps float32 master weights and scales the loss "
                         f"dynamically (default: {d['dtype']})")
@@ -70,7 +70,7 @@ def add_parser(sub) -> None:
     g.add_argument("--optimizer", choices=["sgd", "adam"], help=f"(default: {d['optimizer']})")
     g.add_argument("--lr", type=float, help=f"peak learning rate (default: {d['lr']} for sgd, 0.001 for adam)")
     g.add_argument("--momentum", type=float, help=f"SGD momentum in [0, 1) (default: {d['momentum']})")
-    g.add_argument("--nesterov", action=argparse_bool(), help="Nesterov momentum for SGD (default: on)")
+    g.add_argument("--nesterov", action=argparse.BooleanOptionalAction, help="Nesterov momentum for SGD (default: on)")
     g.add_argument("--weight-decay", type=float, help=f"L2 penalty added to gradients (default: {d['weight_decay']})")
     g.add_argument("--schedule", choices=SCHEDULES, help=f"learning-rate schedule (default: {d['schedule']})")
     g.add_argument("--warmup", type=float, help=f"epochs of linear warm-up (default: {d['warmup']})")
@@ -85,12 +85,6 @@ def add_parser(sub) -> None:
                    help="continue the run saved in DIR (its checkpoint.npz); settings come from it, "
                         "only --epochs may change")
     g.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
-
-
-def argparse_bool():
-    import argparse
-
-    return argparse.BooleanOptionalAction
 
 
 def settings(args, parser) -> dict:
@@ -233,7 +227,7 @@ def run(args, parser) -> int:
     seconds = time.perf_counter() - started
     train_seconds = sum(r["seconds"] for r in history)
     print(f"test accuracy {final['accuracy']:.4f} (loss {final['loss']:.4f}) after "
-          f"{len(history)} epochs, {train_seconds:.1f}s of training, {seconds:.1f}s for this command, "
+          f"{len(history)} epoch{'s' * (len(history) != 1)}, {train_seconds:.1f}s of training, {seconds:.1f}s for this command, "
           f"peak memory {peak_rss_mib():.0f} MiB")
     if mixed is not None:
         print(f"float16: {mixed.skipped_steps} of {mixed.steps} steps skipped for overflow, "

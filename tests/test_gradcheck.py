@@ -2,58 +2,19 @@
 
 import numpy as np
 import pytest
+from gradcheck_bugs import OverwritingDense, UnsummedBias, planted
 
-from minidl import Dense, ReLU, Sequential, SoftmaxCrossEntropy, Tanh
-from minidl.gradcheck import GradcheckError, PrecisionWarning, check_loss, check_module, numerical_grad
-
-
-class ScaledDense(Dense):
-    def backward(self, dout):
-        """A planted bug: dX = 1.01 · dZ Wᵀ (1% too large)."""
-        return 1.01 * super().backward(dout)
-
-
-class TransposedDW(Dense):
-    def backward(self, dout):
-        """A planted bug: dW = (Xᵀ dZ)ᵀ, the transpose of the right answer (W is square)."""
-        x = self._cached()
-        self.dW += (x.T @ dout).T
-        self.db += dout.sum(axis=0)
-        return dout @ self.W.T
+from minidl import Dense, ReLU, Sequential, SoftmaxCrossEntropy
+from minidl.gradcheck import (
+    GradcheckError,
+    PrecisionWarning,
+    check_loss,
+    check_module,
+    numerical_grad,
+)
 
 
-class OverwritingDense(Dense):
-    def backward(self, dout):
-        """A planted bug: dW = Xᵀ dZ assigned, not accumulated."""
-        x = self._cached()
-        self.dW[...] = x.T @ dout
-        self.db += dout.sum(axis=0)
-        return dout @ self.W.T
-
-
-class UnsummedBias(Dense):
-    def backward(self, dout):
-        """A planted bug: db = dZ[0] instead of Σ_n dZ[n]."""
-        x = self._cached()
-        self.dW += x.T @ dout
-        self.db += dout[0]
-        return dout @ self.W.T
-
-
-class TanhWithoutDerivative(Tanh):
-    def backward(self, dout):
-        """A planted bug: dZ = dH, forgetting the (1 − H²) factor."""
-        self._cached()
-        return dout
-
-
-@pytest.mark.parametrize("layer, guilty", [
-    (ScaledDense(4, 3, rng=0, dtype="float64"), ["dx"]),
-    (TransposedDW(4, 4, rng=0, dtype="float64"), ["W"]),
-    (OverwritingDense(4, 3, rng=0, dtype="float64"), ["W"]),
-    (UnsummedBias(4, 3, rng=0, dtype="float64"), ["b"]),
-    (TanhWithoutDerivative(), ["dx"]),
-])
+@pytest.mark.parametrize("layer, guilty", planted())
 def test_planted_bugs_are_caught_and_named(layer, guilty):
     x = np.random.default_rng(42).standard_normal((5, 4))
     report = check_module(layer, x, rng=0)
@@ -63,7 +24,8 @@ def test_planted_bugs_are_caught_and_named(layer, guilty):
 
 
 def test_bug_inside_a_stack_is_named_by_position():
-    model = Sequential(Dense(4, 5, rng=0, dtype="float64"), ReLU(), UnsummedBias(5, 2, rng=1, dtype="float64"))
+    model = Sequential(Dense(4, 5, rng=0, dtype="float64"), ReLU(),
+                       UnsummedBias(5, 2, rng=1, dtype="float64"))
     report = check_module(model, np.random.default_rng(1).standard_normal((6, 4)), rng=0)
     assert report.failed == ["2.b"]
 
@@ -104,7 +66,8 @@ def test_report_table_names_every_tensor():
 
 def test_numerical_grad_of_a_known_function():
     x = np.array([1.0, -2.0, 3.0])
-    np.testing.assert_allclose(numerical_grad(lambda v: float(np.sum(v ** 3)), x), 3 * x ** 2, rtol=1e-8)
+    estimate = numerical_grad(lambda v: float(np.sum(v ** 3)), x)
+    np.testing.assert_allclose(estimate, 3 * x ** 2, rtol=1e-8)
     np.testing.assert_array_equal(x, [1.0, -2.0, 3.0])  # restored
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import bench, evaluate, train
+from . import bench, evaluate, gradcheck, train
 
-COMMANDS = {"train": train, "eval": evaluate, "bench": bench}
+COMMANDS = {"train": train, "eval": evaluate, "gradcheck": gradcheck, "bench": bench}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,6 +14,18 @@ import warnings
 
 import numpy as np
 
+# (rtol, atol floor) of finite-difference checks per dtype; report.py says how they apply.
+TOLERANCES = {
+    np.dtype("float64"): (1e-6, 1e-3),
+    np.dtype("float32"): (2e-2, 1e-1),
+}
+
+
+def tolerances(dtype, rtol=None, atol=None) -> tuple[float, float]:
+    """``(rtol, atol)``: the given values, or the defaults for ``dtype``."""
+    default_rtol, default_atol = TOLERANCES[np.dtype(dtype)]
+    return (default_rtol if rtol is None else rtol, default_atol if atol is None else atol)
+
 
 class PrecisionWarning(UserWarning):
     """Finite differences run in a precision too low to certify a gradient."""

@@ -172,3 +172,33 @@ def test_eval_refuses_a_model_for_other_data(tmp_path, capsys):
     assert main(["train", "--data", "moons", "--epochs", "1", "--quiet", "--out", str(out)]) == 0
     assert main(["eval", str(out / "model.npz"), "--data", "fashion-mnist", "--limit-test", "10"]) == 1
     assert "expected x of shape (N, 2), got (60000, 784)" in capsys.readouterr().err
+
+
+def test_divergence_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, capsys):
+    original = Trainer.train_step
+
+    def poisoned(self, xb, yb):
+        if self.step == 40:  # in epoch 2 (32 steps an epoch): a weight goes to infinity
+            self.model[0].W[0, 0] = np.inf
+        return original(self, xb, yb)
+
+    monkeypatch.setattr(Trainer, "train_step", poisoned)
+    out = tmp_path / "run"
+    assert main(["train", "--data", "moons", "--epochs", "3", "--batch-size", "32", "--quiet",
+                 "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "diverged at step 41" in err and "layer 0 Dense(2 → 256)" in err
+    assert "last good checkpoint" in err
+    from minidl.training.checkpoint import load_checkpoint
+    state = load_checkpoint(out / "checkpoint.npz")
+    assert state.epoch == 1 and all(np.isfinite(p.data).all() for p in state.model.parameters())
+
+
+def test_same_seed_gives_the_same_numbers(tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        assert main(["train", "--data", "xor", "--epochs", "3", "--seed", "7", "--quiet",
+                     "--out", str(tmp_path / name)]) == 0
+        runs.append(json.loads((tmp_path / name / "metrics.json").read_text()))
+    strip = [[{k: v for k, v in r.items() if k != "seconds"} for r in m["history"]] for m in runs]
+    assert strip[0] == strip[1] and runs[0]["test_accuracy"] == runs[1]["test_accuracy"]

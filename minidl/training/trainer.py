@@ -23,10 +23,11 @@ class TrainingDiverged(RuntimeError):
 def first_non_finite_layer(model, x: np.ndarray) -> str:
     """Replay ``x`` layer by layer and describe the first layer whose output is not finite."""
     layers = list(getattr(model, "layers", [model]))
-    for index, layer in enumerate(layers):
-        x = layer(x)
-        if not np.isfinite(x).all():
-            return f"layer {index} {layer!r}"
+    with np.errstate(over="ignore", invalid="ignore"):
+        for index, layer in enumerate(layers):
+            x = layer(x)
+            if not np.isfinite(x).all():
+                return f"layer {index} {layer!r}"
     return "none (the loss itself overflowed)"
 
 
@@ -129,8 +130,10 @@ class Trainer:
         self._step_hook("on_step_begin")
 
         # forward: logits, then the loss; a non-finite value stops everything here,
-        # before a NaN gradient can reach (and ruin) the weights.
-        logits = self.model(xb)
+        # before a NaN gradient can reach (and ruin) the weights. numpy's own overflow
+        # warnings are silenced: the error below says more (the step and the layer).
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits = self.model(xb)
         if not np.isfinite(logits).all():
             raise TrainingDiverged(
                 f"training diverged at step {self.step}: the logits are not finite; first "

@@ -202,3 +202,21 @@ def test_same_seed_gives_the_same_numbers(tmp_path):
         runs.append(json.loads((tmp_path / name / "metrics.json").read_text()))
     strip = [[{k: v for k, v in r.items() if k != "seconds"} for r in m["history"]] for m in runs]
     assert strip[0] == strip[1] and runs[0]["test_accuracy"] == runs[1]["test_accuracy"]
+
+
+def test_diagnostics_flag_writes_the_gradient_flow(tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", "--data", "spirals", "--epochs", "2", "--diagnostics", "--quiet",
+                 "--out", str(out)]) == 0
+    records = json.loads((out / "diagnostics.json").read_text())
+    assert records and "Dense" in json.dumps(records)
+
+
+def test_threads_flag_reruns_with_the_blas_variables(tmp_path, monkeypatch):
+    import minidl.cli.threads as threads
+    calls = []
+    monkeypatch.setattr(threads.subprocess, "call", lambda cmd, env: calls.append(env) or 0)
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    assert main(["train", "--threads", "1", "--quiet"]) == 0
+    assert calls and calls[0]["OPENBLAS_NUM_THREADS"] == "1" and calls[0]["OMP_NUM_THREADS"] == "1"
+    assert main(["train", "--threads", "0"]) == 2

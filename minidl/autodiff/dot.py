@@ -98,7 +98,8 @@ def render_dot(graph, path, format=None):
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        done = subprocess.run([dot, f"-T{fmt}", "-o", tmp], input=text, text=True,
+        # UTF-8 is DOT's default charset; the locale's encoding may not spell "→" at all.
+        done = subprocess.run([dot, f"-T{fmt}", "-o", tmp], input=text, encoding="utf-8",
                               capture_output=True, timeout=60)
         if done.returncode != 0:
             raise RuntimeError(f"render_dot: Graphviz 'dot' failed: {done.stderr.strip()}")

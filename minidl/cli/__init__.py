@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import bench, evaluate, gradcheck, train
+from . import bench, evaluate, gradcheck, train, viz
 
-COMMANDS = {"train": train, "eval": evaluate, "gradcheck": gradcheck, "bench": bench}
+COMMANDS = {"train": train, "eval": evaluate, "gradcheck": gradcheck, "bench": bench, "viz": viz}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,7 +13,6 @@ import json
 import os
 import platform
 import resource
-import subprocess
 import sys
 
 import numpy as np
@@ -23,6 +22,7 @@ from ..bench.runner import format_table, interleave, summarise
 from ..data import DataError, load_dataset
 from ..models import mlp
 from ..optim import SGD
+from .threads import blas_info, rerun_with_threads
 
 
 def add_parser(sub) -> None:
@@ -45,25 +45,6 @@ def add_parser(sub) -> None:
                    help="a smoke run: 2,000 samples, one round, no warm-up, a short micro demo")
     p.add_argument("--seed", type=int, default=0, help="seed for weights and data order (default: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-
-
-def blas_threads() -> tuple[str, int | None]:
-    """The BLAS library numpy uses and its thread count (None: unknown, its own default)."""
-    config = np.show_config(mode="dicts") or {}
-    blas = config.get("Build Dependencies", {}).get("blas", {})
-    name = f"{blas.get('name', 'unknown')} {blas.get('version', '')}".strip()
-    env = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
-    return name, int(env) if env and env.isdigit() else None
-
-
-def rerun_with_threads(threads: int) -> int | None:
-    """numpy's BLAS reads its thread count once, at import: to change it, run this command
-    again in a child process with the environment set (threadpoolctl is not a dependency)."""
-    if os.environ.get("OPENBLAS_NUM_THREADS") == str(threads):
-        return None
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
-    return subprocess.call([sys.executable, "-m", "minidl", *sys.argv[1:]], env=env)
 
 
 def torch_available() -> bool:
@@ -97,7 +78,7 @@ def run(args, parser) -> int:
         x, y = ds.x_train, ds.y_train
     x = x.astype(args.dtype, copy=False)
     sizes = [x.shape[1], *args.hidden, 10]
-    threads = args.threads or blas_threads()[1] or os.cpu_count()
+    blas, threads = blas_info()
     use_torch = torch_available() and not args.no_torch
 
     # epoch: the four contestants, interleaved
@@ -123,7 +104,6 @@ def run(args, parser) -> int:
     memory = model.memory_report(args.batch_size, optimizer=SGD(model.parameters(), lr=0.1, momentum=0.9))
     peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    blas, _ = blas_threads()
     machine = {"python": platform.python_version(), "numpy": np.__version__, "blas": blas,
                "threads": threads, "cpus": os.cpu_count(), "machine": platform.machine(),
                "torch": _torch_version() if use_torch else None}

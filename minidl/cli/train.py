@@ -23,9 +23,10 @@ from ..optim import SGD, Adam
 from ..plots import plot_confusion, plot_curves, plots_available
 from ..serialization import save
 from ..training import (BestCheckpoint, Callback, EarlyStopping, MixedPrecision, Trainer,
-                        TrainingDiverged, evaluate, make_schedule)
+                        TrainingDiverged, attach_diagnostics, evaluate, make_schedule)
 from ..training.checkpoint import load_checkpoint, restore_layer_rng_states, save_checkpoint
 from ..training.schedules import SCHEDULES
+from .threads import blas_info, rerun_with_threads
 
 # The defaults: an MLP that reaches ≥ 0.89 test accuracy on Fashion-MNIST in well
 # under a minute on two cores (README, "Quick start", for the measured numbers).
@@ -84,7 +85,11 @@ def add_parser(sub) -> None:
     g.add_argument("--resume", type=Path, metavar="DIR",
                    help="continue the run saved in DIR (its checkpoint.npz); settings come from it, "
                         "only --epochs may change")
+    g.add_argument("--diagnostics", action="store_true",
+                   help="record per-layer gradient flow (norms, update ratios, activations, dead ReLUs) "
+                        "into diagnostics.json and gradient-flow.png, warning on vanishing/exploding norms")
     g.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
+    g.add_argument("--threads", type=int, help="BLAS threads (default: every core; see README, Performance)")
 
 
 def settings(args, parser) -> dict:
@@ -148,6 +153,12 @@ class EpochCheckpoint(Callback):
 
 
 def run(args, parser) -> int:
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error(f"--threads must be ≥ 1, got {args.threads}")
+        code = rerun_with_threads(args.threads)
+        if code is not None:
+            return code
     started = time.perf_counter()
     log = (lambda *a, **k: None) if args.quiet else print
 
@@ -200,6 +211,7 @@ def run(args, parser) -> int:
             callbacks.append(BestCheckpoint(out / "best.npz", "val_accuracy", metadata))
     trainer = Trainer(model, loss_fn, optimizer, schedule=schedule, clip_norm=s["clip_norm"],
                       callbacks=callbacks, progress=not args.quiet, log=log, mixed_precision=mixed)
+    flow = attach_diagnostics(trainer, out_dir=out) if args.diagnostics else None
     start_epoch = 0
     if state is not None:
         model.load_state_dict(state.model.state_dict())
@@ -212,7 +224,8 @@ def run(args, parser) -> int:
         log(f"resuming {args.resume} from epoch {start_epoch} (step {state.step})")
 
     log(f"{ds!r}\n{model!r}\n{optimizer!r}, schedule {s['schedule']}, {s['epochs']} epochs, "
-        f"batch {s['batch_size']}, {model.num_parameters():,} parameters")
+        f"batch {s['batch_size']}, {model.num_parameters():,} parameters; "
+        "{} with {} threads".format(*blas_info()))
 
     # train
     try:
@@ -242,11 +255,11 @@ def run(args, parser) -> int:
         if mixed is not None:
             metrics["mixed_precision"] = {"skipped_steps": mixed.skipped_steps, "steps": mixed.steps,
                                           "loss_scale": mixed.scale}
-        write_outputs(out, model, metadata, metrics, final, ds.class_names, log)
+        write_outputs(out, model, metadata, metrics, final, ds.class_names, log, flow)
     return 0
 
 
-def write_outputs(out: Path, model, metadata, metrics, final, class_names, log) -> None:
+def write_outputs(out: Path, model, metadata, metrics, final, class_names, log, flow=None) -> None:
     save(model, out / "model.npz", metadata=metadata)
     write_text(out / "metrics.json", json.dumps(metrics, indent=2, default=str) + "\n")
     keys = list(metrics["history"][0]) if metrics["history"] else []
@@ -261,6 +274,8 @@ def write_outputs(out: Path, model, metadata, metrics, final, class_names, log) 
     else:
         log("matplotlib is not installed: skipped curves.png and confusion.png "
             "(pip install 'minidl[plot]')")
+    if flow is not None:
+        written += [path.name for path in flow.write(out)]
     print(f"wrote {', '.join(written)} to {out}")
 
 

@@ -1,0 +1,58 @@
+"""``minidl viz MODEL``: a saved model's layer graph as Graphviz DOT text, or drawn to SVG/PNG."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from ..npzio import CheckpointError
+from ..serialization import load
+from ..viz import model_to_dot, render
+
+PICTURES = (".svg", ".png")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "viz", help="draw a saved model's layer graph (DOT text, SVG or PNG)",
+        description="Print the layer graph of a model saved by minidl as Graphviz DOT text, or "
+                    "draw it with Graphviz `dot`: one box per layer with its output shape, "
+                    "parameters and the bytes it caches for backward.")
+    p.add_argument("model", help="path to a model .npz written by minidl")
+    p.add_argument("--out", type=Path, metavar="FILE",
+                   help="write FILE.dot, or draw FILE.svg / FILE.png (needs Graphviz `dot`); "
+                        "default: print the DOT text")
+    p.add_argument("--batch-size", type=int, metavar="N",
+                   help="also show the bytes each layer caches for backward at batch size N")
+
+
+def run(args, parser) -> int:
+    if args.out is not None and args.out.suffix.lower() not in (".dot", *PICTURES):
+        parser.error(f"--out must end in .dot, .svg or .png, got {str(args.out)!r}")
+    if args.batch_size is not None and args.batch_size < 1:
+        parser.error(f"--batch-size must be ≥ 1, got {args.batch_size}")
+    try:
+        text = model_to_dot(load(args.model), batch_size=args.batch_size)
+    except (CheckpointError, ValueError) as err:
+        return fail(err)
+    if args.out is None:
+        print(text, end="")
+        return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.out.suffix.lower() in PICTURES:
+        try:
+            render(text, args.out)
+        except RuntimeError as err:  # Graphviz missing or failing: the message says which
+            return fail(err)
+    else:
+        tmp = args.out.with_name(f".{args.out.name}.tmp")  # atomic: temporary file, then rename
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def fail(err) -> int:
+    print(f"minidl viz: error: {err}", file=sys.stderr)
+    return 1

@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import as_array
-from .functional import log_softmax
 
 
 class Loss:
@@ -50,13 +49,19 @@ class SoftmaxCrossEntropy(Loss):
     def forward(self, logits, target) -> float:
         z = _check_logits(logits)
         y = _check_target(target, z.shape)
-        logp = log_softmax(z, axis=1)  # (N, C)
         n = z.shape[0]
+        # One pass of exp serves both outputs: with s = Z − max Z and S = Σ exp(s),
+        # P = exp(s)/S and log P = s − log S; S ≥ 1, so log S is finite (log-sum-exp).
+        shifted = z - z.max(axis=1, keepdims=True)  # (N, C), every entry ≤ 0
+        p = np.exp(shifted)
+        total = p.sum(axis=1, keepdims=True)  # (N, 1)
+        p /= total
+        log_total = np.log(total)
         if y.ndim == 1:
-            loss = -logp[np.arange(n), y].sum() / n
+            loss = (log_total.sum() - shifted[np.arange(n), y].sum()) / n
         else:
-            loss = -(y * logp).sum() / n
-        self._cache = (np.exp(logp), y)  # P and Y: all that (P − Y)/N needs
+            loss = -(y * (shifted - log_total)).sum() / n
+        self._cache = (p, y)  # P and Y: all that (P − Y)/N needs
         return float(loss)
 
     def backward(self, dout: float = 1.0) -> np.ndarray:

@@ -119,7 +119,7 @@ def run(args, parser) -> int:
     print(f"minidl bench — {machine['machine']}, {machine['cpus']} CPUs, {blas}, {threads} threads, "
           f"numpy {machine['numpy']}" + (f", torch {machine['torch']}" if use_torch else ", no torch"))
     print(f"MLP {'-'.join(map(str, sizes))} ReLU, batch {args.batch_size}, {args.dtype}, "
-          f"{len(x):,} samples per epoch ({setup['data']}), SGD momentum 0.9 (Nesterov), "
+          f"{len(x):,} samples per epoch ({setup['data']}), SGD lr 0.1 momentum 0.9, "
           f"{repeats} interleaved rounds\n")
     print(format_table(epoch_rows, "one training epoch"))
     print()

@@ -25,7 +25,8 @@ def step(model, x, y, loss_fn):
     model.backward_params(loss_fn.backward())
 
 
-def measure(model, x, y, repeats=5):
+def peak_memory(model, x, y):
+    """Bytes a training step allocates at its peak (tracemalloc sees numpy's arrays)."""
     loss_fn = SoftmaxCrossEntropy()
     step(model, x, y, loss_fn)  # warm-up
     tracemalloc.start()
@@ -34,12 +35,20 @@ def measure(model, x, y, repeats=5):
     step(model, x, y, loss_fn)
     peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        step(model, x, y, loss_fn)
-        times.append(time.perf_counter() - started)
-    return peak, float(np.median(times)), [p.grad.copy() for p in model.parameters()]
+    return peak
+
+
+def step_times(models, x, y, rounds=9):
+    """Median seconds per step of each model, timed in turn round after round (interleaved,
+    so a busy moment of the machine slows them all alike)."""
+    loss_fn = SoftmaxCrossEntropy()
+    times = [[] for _ in models]
+    for _ in range(rounds):
+        for model, spent in zip(models, times):
+            started = time.perf_counter()
+            step(model, x, y, loss_fn)
+            spent.append(time.perf_counter() - started)
+    return [float(np.median(t)) for t in times]
 
 
 def main(argv=None):
@@ -55,18 +64,17 @@ def main(argv=None):
     sizes = [args.width] * (args.depth + 1) + [10]
     print(f"MLP of {args.depth} hidden layers × {args.width}, batch {args.batch}, float32\n")
     print(f"{'segments':>8}  {'cached after forward':>20}  {'peak during step':>16}  {'time/step':>9}  gradients")
-    reference = None
-    for segments in (None, 2, 4, 8):
-        model = Sequential(*mlp(sizes, rng=0).layers, checkpoint_segments=segments)
-        cached = model.memory_report(args.batch).cached_bytes
-        peak, seconds, grads = measure(model, x, y)
-        if reference is None:
-            reference, same = (peak, seconds, grads), "reference"
-        else:
-            same = "bit-identical" if all(np.array_equal(a, b) for a, b in zip(grads, reference[2])) \
-                else "DIFFERENT"
-        print(f"{segments or 'none':>8}  {cached / 2**20:>16.1f} MiB  {peak / 2**20:>12.1f} MiB  "
-              f"{seconds * 1e3:>7.1f}ms  {same}")
+    choices = (None, 2, 4, 8)
+    models = [Sequential(*mlp(sizes, rng=0).layers, checkpoint_segments=k) for k in choices]
+    peaks = [peak_memory(model, x, y) for model in models]  # also leaves each one's gradients
+    grads = [[p.grad.copy() for p in model.parameters()] for model in models]
+    cached = [model.memory_report(args.batch).cached_bytes for model in models]
+    seconds = step_times(models, x, y)
+    for i, segments in enumerate(choices):
+        same = "reference" if i == 0 else (
+            "bit-identical" if all(np.array_equal(a, b) for a, b in zip(grads[i], grads[0])) else "DIFFERENT")
+        print(f"{segments or 'none':>8}  {cached[i] / 2**20:>16.1f} MiB  {peaks[i] / 2**20:>12.1f} MiB  "
+              f"{seconds[i] * 1e3:>7.1f}ms  {same}")
     return 0
 
 

@@ -63,7 +63,8 @@ def main(argv=None):
     y = rng.integers(0, 10, args.batch)
     sizes = [args.width] * (args.depth + 1) + [10]
     print(f"MLP of {args.depth} hidden layers × {args.width}, batch {args.batch}, float32\n")
-    print(f"{'segments':>8}  {'cached after forward':>20}  {'peak during step':>16}  {'time/step':>9}  gradients")
+    print(f"{'segments':>8}  {'cached after forward':>20}  {'peak during step':>16}  "
+          f"{'time/step':>9}  gradients")
     choices = (None, 2, 4, 8)
     models = [Sequential(*mlp(sizes, rng=0).layers, checkpoint_segments=k) for k in choices]
     peaks = [peak_memory(model, x, y) for model in models]  # also leaves each one's gradients

@@ -40,7 +40,7 @@ def split(layers: list, segments: int) -> list[list]:
 
 def _modules(layers):
     for layer in layers:
-        for name, module in layer.named_modules():
+        for _, module in layer.named_modules():
             yield module
 
 

@@ -92,7 +92,8 @@ def memory_report(model, batch_size: int, *, input_dim: int | None = None, optim
         report, seen = MemoryReport(batch_size), set()
         for name, m in leaves:
             params = sum(p.data.nbytes for p in m.parameters())
-            report.rows.append({"name": f"{name} {m!r}".strip(), "cached_bytes": _nbytes(m.__dict__.get("_cache"), seen),
+            cached = _nbytes(m.__dict__.get("_cache"), seen)
+            report.rows.append({"name": f"{name} {m!r}".strip(), "cached_bytes": cached,
                                 "parameter_bytes": params})
         kept = sum(_nbytes(m.__dict__.get("_cache"), seen) for m in containers)
         if kept:  # gradient checkpointing: the segment inputs a container keeps
@@ -107,5 +108,6 @@ def memory_report(model, batch_size: int, *, input_dim: int | None = None, optim
             if name in saved_rng:
                 m.set_rng_state(saved_rng[name])
     if optimizer is not None:
-        report.optimizer_bytes = sum(a.nbytes for arrays in optimizer._state_arrays().values() for a in arrays)
+        state = optimizer.state_dict()["state"]
+        report.optimizer_bytes = sum(a.nbytes for arrays in state.values() for a in arrays)
     return report

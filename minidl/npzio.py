@@ -1,9 +1,8 @@
 """Atomic, pickle-free ``.npz`` files: JSON metadata plus named numeric arrays.
 
-The one file format of minidl (models, training checkpoints). Writing goes to a
-temporary file in the target directory, is flushed to disk, then renamed over
-the target with ``os.replace`` — a crash mid-write leaves either the old file
-or the new one, never half of one. Reading uses ``allow_pickle=False`` (loading
+The one file format of minidl (models, training checkpoints). Writing is atomic
+(``minidl.atomic``): a crash mid-write leaves either the old file or the new one,
+never half of one. Reading uses ``allow_pickle=False`` (loading
 never runs code) and checks every array against the SHA-256 recorded in the
 metadata, so a truncated or byte-flipped file is refused as a whole.
 """
@@ -12,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from .atomic import atomic_write
 
 META_KEY = "__minidl_meta__"
 FORMAT_NAME = "minidl"
@@ -42,18 +41,7 @@ def write_npz(path, meta: dict, arrays: dict[str, np.ndarray]) -> Path:
                                  "sha256": _digest(np.asarray(a))}
                           for name, a in arrays.items()})
     payload = np.frombuffer(json.dumps(record).encode("utf-8"), dtype=np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{META_KEY: payload}, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda f: np.savez(f, **{META_KEY: payload}, **arrays))
 
 
 def read_npz(path) -> tuple[dict, dict[str, np.ndarray]]:

@@ -7,10 +7,11 @@ plots were skipped; nothing else in minidl needs matplotlib.
 from __future__ import annotations
 
 import importlib.util
-import os
 from pathlib import Path
 
 import numpy as np
+
+from .atomic import atomic_write
 
 
 def plots_available() -> bool:
@@ -27,11 +28,9 @@ def _pyplot():
 
 
 def _save(fig, path) -> None:
-    """Save atomically: render to a temporary name in the same folder, then rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
-    os.replace(tmp, path)
+    """Save the figure atomically, in the format its suffix names."""
+    fmt = Path(path).suffix.lstrip(".") or "png"
+    atomic_write(path, lambda f: fig.savefig(f, dpi=110, bbox_inches="tight", format=fmt))
 
 
 def plot_curves(history: list[dict], path) -> None:

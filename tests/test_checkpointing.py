@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from minidl import Sequential, SGD, SoftmaxCrossEntropy, load, save
+from minidl import SGD, Sequential, SoftmaxCrossEntropy, load, save
 from minidl.checkpointing import split
 from minidl.data import DataLoader
 from minidl.gradcheck import check_module

@@ -74,5 +74,6 @@ def test_rejects_non_modules():
 
 def test_shape_error_inside_a_stack_names_the_layer():
     model = Sequential(Dense(4, 3, rng=0), ReLU(), Dense(2, 1, rng=0))
-    with pytest.raises(ValueError, match=r"Dense\(2 → 1\)\.forward: expected input of shape \(N, 2\), got \(5, 3\)"):
+    with pytest.raises(ValueError,
+                       match=r"Dense\(2 → 1\)\.forward: expected input of shape \(N, 2\), got \(5, 3\)"):
         model(np.zeros((5, 4)))

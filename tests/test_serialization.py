@@ -132,7 +132,8 @@ def test_wrong_architecture_never_half_loads(tmp_path):
     arrays = model.state_dict()
     arrays["2.W"] = np.zeros((4, 5), dtype=np.float32)
     write_npz(path, {"kind": "model", "architecture": minidl.serialization.architecture(model)}, arrays)
-    with pytest.raises(CheckpointError, match=r"weights do not fit the architecture.*2\.W has shape \(4, 5\)"):
+    with pytest.raises(CheckpointError,
+                       match=r"weights do not fit the architecture.*2\.W has shape \(4, 5\)"):
         load(path)
 
 
@@ -163,3 +164,12 @@ def test_custom_modules_are_refused_with_a_clear_message(tmp_path):
 
     with pytest.raises(TypeError, match="save: cannot describe Mine"):
         save(Sequential(Mine()), tmp_path / "m.npz")
+
+
+def test_saved_files_get_a_plain_files_permissions(tmp_path):
+    import stat
+
+    save(make_model(), tmp_path / "m.npz")
+    (tmp_path / "plain").write_bytes(b"")
+    mode = stat.S_IMODE((tmp_path / "m.npz").stat().st_mode)
+    assert mode == stat.S_IMODE((tmp_path / "plain").stat().st_mode)  # not mkstemp's 0600

@@ -9,8 +9,18 @@ from minidl import SGD, Dense, ReLU, Sequential, SoftmaxCrossEntropy, Tanh
 from minidl.data import DataLoader
 from minidl.models import mlp
 from minidl.optim import clip_grad_norm
-from minidl.training import (BestCheckpoint, ConstantLR, CosineLR, EarlyStopping, StepLR, Trainer,
-                             TrainingDiverged, confusion_matrix, evaluate, make_schedule)
+from minidl.training import (
+    BestCheckpoint,
+    ConstantLR,
+    CosineLR,
+    EarlyStopping,
+    StepLR,
+    Trainer,
+    TrainingDiverged,
+    confusion_matrix,
+    evaluate,
+    make_schedule,
+)
 
 
 def blobs(n=200, seed=0):

@@ -97,6 +97,9 @@ def render_dot(graph, path, format=None):
     text = to_dot(graph) if isinstance(graph, Tensor) else str(graph)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
+    umask = os.umask(0)  # mkstemp makes 0600; the picture should get a plain file's mode
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         # UTF-8 is DOT's default charset; the locale's encoding may not spell "→" at all.
         done = subprocess.run([dot, f"-T{fmt}", "-o", tmp], input=text, encoding="utf-8",

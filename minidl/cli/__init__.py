@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "written by hand.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, module in COMMANDS.items():
+    for module in COMMANDS.values():
         module.add_parser(sub)
     return parser
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_write
 from ..data import DataError, DataLoader, load_dataset, train_val_split
 from ..losses import SoftmaxCrossEntropy
 from ..models import ACTIVATIONS, mlp
@@ -22,8 +23,17 @@ from ..npzio import CheckpointError
 from ..optim import SGD, Adam
 from ..plots import plot_confusion, plot_curves, plots_available
 from ..serialization import save
-from ..training import (BestCheckpoint, Callback, EarlyStopping, MixedPrecision, Trainer,
-                        TrainingDiverged, attach_diagnostics, evaluate, make_schedule)
+from ..training import (
+    BestCheckpoint,
+    Callback,
+    EarlyStopping,
+    MixedPrecision,
+    Trainer,
+    TrainingDiverged,
+    attach_diagnostics,
+    evaluate,
+    make_schedule,
+)
 from ..training.checkpoint import load_checkpoint, restore_layer_rng_states, save_checkpoint
 from ..training.schedules import SCHEDULES
 from .threads import blas_info, rerun_with_threads
@@ -61,7 +71,8 @@ def add_parser(sub) -> None:
     g.add_argument("--activation", choices=sorted(ACTIVATIONS), help=f"(default: {d['activation']})")
     g.add_argument("--dropout", type=float, help=f"dropout probability after each hidden layer, in [0, 1) "
                                                  f"(default: {d['dropout']})")
-    g.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, help="BatchNorm1d after each hidden Dense (default: off)")
+    g.add_argument("--batchnorm", action=argparse.BooleanOptionalAction,
+                   help="BatchNorm1d after each hidden Dense (default: off)")
     g.add_argument("--dtype", choices=["float16", "float32", "float64"],
                    help=f"compute dtype; float16 keeps float32 master weights and scales the loss "
                         f"dynamically (default: {d['dtype']})")
@@ -69,16 +80,20 @@ def add_parser(sub) -> None:
     g.add_argument("--epochs", type=int, help=f"total epochs to train (default: {d['epochs']})")
     g.add_argument("--batch-size", type=int, help=f"samples per step (default: {d['batch_size']})")
     g.add_argument("--optimizer", choices=["sgd", "adam"], help=f"(default: {d['optimizer']})")
-    g.add_argument("--lr", type=float, help=f"peak learning rate (default: {d['lr']} for sgd, 0.001 for adam)")
+    g.add_argument("--lr", type=float,
+                   help=f"peak learning rate (default: {d['lr']} for sgd, 0.001 for adam)")
     g.add_argument("--momentum", type=float, help=f"SGD momentum in [0, 1) (default: {d['momentum']})")
-    g.add_argument("--nesterov", action=argparse.BooleanOptionalAction, help="Nesterov momentum for SGD (default: on)")
-    g.add_argument("--weight-decay", type=float, help=f"L2 penalty added to gradients (default: {d['weight_decay']})")
+    g.add_argument("--nesterov", action=argparse.BooleanOptionalAction,
+                   help="Nesterov momentum for SGD (default: on)")
+    g.add_argument("--weight-decay", type=float,
+                   help=f"L2 penalty added to gradients (default: {d['weight_decay']})")
     g.add_argument("--schedule", choices=SCHEDULES, help=f"learning-rate schedule (default: {d['schedule']})")
     g.add_argument("--warmup", type=float, help=f"epochs of linear warm-up (default: {d['warmup']})")
     g.add_argument("--clip-norm", type=float, help="clip the global gradient norm to this value")
     g.add_argument("--patience", type=int,
                    help="stop when the validation (else test) loss has not improved for N epochs")
-    g.add_argument("--seed", type=int, help=f"seed for initialisation, splits and shuffling (default: {d['seed']})")
+    g.add_argument("--seed", type=int,
+                   help=f"seed for initialisation, splits and shuffling (default: {d['seed']})")
     g = p.add_argument_group("output")
     g.add_argument("--out", type=Path, help="directory for model.npz, metrics.json, history.csv, "
                                             "checkpoint.npz and plots")
@@ -123,7 +138,8 @@ def validate(s: dict, parser) -> None:
         (all(h >= 1 for h in s["hidden"]), f"--hidden widths must be ≥ 1, got {s['hidden']}"),
         (s["clip_norm"] is None or s["clip_norm"] > 0, f"--clip-norm must be > 0, got {s['clip_norm']}"),
         (s["patience"] is None or s["patience"] >= 1, f"--patience must be ≥ 1, got {s['patience']}"),
-        (s["limit_train"] is None or s["limit_train"] >= 1, f"--limit-train must be ≥ 1, got {s['limit_train']}"),
+        (s["limit_train"] is None or s["limit_train"] >= 1,
+         f"--limit-train must be ≥ 1, got {s['limit_train']}"),
         (s["limit_test"] is None or s["limit_test"] >= 1, f"--limit-test must be ≥ 1, got {s['limit_test']}"),
     ]
     for ok, message in checks:
@@ -232,7 +248,8 @@ def run(args, parser) -> int:
         history = trainer.fit(loader, s["epochs"], val_data=val_data, test_data=(x_test, y_test),
                               num_classes=ds.num_classes, start_epoch=start_epoch)
     except TrainingDiverged as err:
-        kept = f"; the last good checkpoint is {out / 'checkpoint.npz'}" if out and (out / "checkpoint.npz").exists() else ""
+        last = out / "checkpoint.npz" if out else None
+        kept = f"; the last good checkpoint is {last}" if last and last.exists() else ""
         return fail(f"{err}{kept}")
 
     # final evaluation and files
@@ -240,7 +257,8 @@ def run(args, parser) -> int:
     seconds = time.perf_counter() - started
     train_seconds = sum(r["seconds"] for r in history)
     print(f"test accuracy {final['accuracy']:.4f} (loss {final['loss']:.4f}) after "
-          f"{len(history)} epoch{'s' * (len(history) != 1)}, {train_seconds:.1f}s of training, {seconds:.1f}s for this command, "
+          f"{len(history)} epoch{'s' * (len(history) != 1)}, {train_seconds:.1f}s of training, "
+          f"{seconds:.1f}s for this command, "
           f"peak memory {peak_rss_mib():.0f} MiB")
     if mixed is not None:
         print(f"float16: {mixed.skipped_steps} of {mixed.steps} steps skipped for overflow, "
@@ -280,10 +298,7 @@ def write_outputs(out: Path, model, metadata, metrics, final, class_names, log, 
 
 
 def write_text(path: Path, text: str) -> None:
-    """Atomic text write: a temporary file beside the target, then a rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    atomic_write(path, lambda f: f.write(text), text=True)
 
 
 def peak_rss_mib() -> float:

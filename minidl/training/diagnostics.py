@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_write
 from ..layers import ReLU
 from ..plots import _pyplot, _save, plots_available
 from .callbacks import Callback
@@ -207,12 +207,8 @@ class GradientFlow(Callback):
         return written
 
     def _write_json(self, path: Path) -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")  # atomic: a reader never sees half a file
-        tmp.write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n",
-                       encoding="utf-8")
-        os.replace(tmp, path)
-        return path
+        text = json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n"
+        return atomic_write(path, lambda f: f.write(text), text=True)
 
 
 def attach_diagnostics(trainer, out_dir=None, **options) -> GradientFlow:

@@ -26,6 +26,7 @@ import numpy as np
 from ..autodiff import Tensor, backprop
 from .engine_forms import Params, engine_form, engine_forward, engine_loss
 from .frozen import frozen
+from .numerical import tolerances
 from .report import GradcheckReport, TensorCheck, compare, one_line
 
 # (rtol, atol as a fraction of the largest gradient element) per dtype.
@@ -37,8 +38,7 @@ ENGINE_TOLERANCES = {
 
 def engine_tolerances(dtype, rtol=None, atol=None) -> tuple[float, float]:
     """``(rtol, atol)``: the given values, or the engine-check defaults for ``dtype``."""
-    default_rtol, default_atol = ENGINE_TOLERANCES[np.dtype(dtype)]
-    return (default_rtol if rtol is None else rtol, default_atol if atol is None else atol)
+    return tolerances(dtype, rtol, atol, table=ENGINE_TOLERANCES)
 
 
 def cross_check(model, x, targets, loss_fn, *, rtol=None, atol=None) -> GradcheckReport:

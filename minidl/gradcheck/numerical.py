@@ -21,9 +21,9 @@ TOLERANCES = {
 }
 
 
-def tolerances(dtype, rtol=None, atol=None) -> tuple[float, float]:
-    """``(rtol, atol)``: the given values, or the defaults for ``dtype``."""
-    default_rtol, default_atol = TOLERANCES[np.dtype(dtype)]
+def tolerances(dtype, rtol=None, atol=None, table=TOLERANCES) -> tuple[float, float]:
+    """``(rtol, atol)``: the given values, or the defaults ``table`` holds for ``dtype``."""
+    default_rtol, default_atol = table[np.dtype(dtype)]
     return (default_rtol if rtol is None else rtol, default_atol if atol is None else atol)
 
 

@@ -66,10 +66,22 @@ def test_cli_float16_reports_skipped_steps_and_resumes_bit_identically(tmp_path,
     assert main(["train", *common, "--epochs", "4", "--out", str(tmp_path / "a")]) == 0
     assert "steps skipped for overflow" in capsys.readouterr().out
     metrics = json.loads((tmp_path / "a" / "metrics.json").read_text())
-    assert set(metrics["mixed_precision"]) == {"skipped_steps", "steps", "loss_scale"}
+    assert set(metrics["mixed_precision"]) == {"skipped_steps", "steps", "underflows", "loss_scale"}
     assert main(["train", *common, "--epochs", "2", "--out", str(tmp_path / "b")]) == 0
     assert main(["train", "--resume", str(tmp_path / "b"), "--epochs", "4", "--quiet"]) == 0
     a, b = minidl.load(tmp_path / "a" / "model.npz"), minidl.load(tmp_path / "b" / "model.npz")
     for pa, pb in zip(a.parameters(), b.parameters()):
         assert pa.dtype == np.float16
         np.testing.assert_array_equal(pa.data, pb.data)
+
+
+def test_underflows_are_counted_and_fewer_with_a_larger_scale():
+    counts = []
+    for scale in (1.0, 2.0 ** 12):
+        ds, model, mp, trainer = spirals_trainer(init_scale=scale)
+        mp.growth_interval = 10 ** 6  # keep the scale fixed for the comparison
+        for i in range(10):
+            batch = slice(i * 32, (i + 1) * 32)
+            trainer.train_step(ds.x_train[batch].astype(np.float16), ds.y_train[batch])
+        counts.append(mp.underflows)
+    assert counts[0] > counts[1]

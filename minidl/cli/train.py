@@ -262,6 +262,7 @@ def run(args, parser) -> int:
           f"peak memory {peak_rss_mib():.0f} MiB")
     if mixed is not None:
         print(f"float16: {mixed.skipped_steps} of {mixed.steps} steps skipped for overflow, "
+              f"{mixed.underflows:,} gradient entries underflowing (subnormal), "
               f"final loss scale {mixed.scale:g}")
     if out is not None:
         metrics = {"test_accuracy": final["accuracy"], "test_loss": final["loss"],
@@ -272,7 +273,7 @@ def run(args, parser) -> int:
                    "peak_rss_mib": peak_rss_mib()}
         if mixed is not None:
             metrics["mixed_precision"] = {"skipped_steps": mixed.skipped_steps, "steps": mixed.steps,
-                                          "loss_scale": mixed.scale}
+                                          "underflows": mixed.underflows, "loss_scale": mixed.scale}
         write_outputs(out, model, metadata, metrics, final, ds.class_names, log, flow)
     return 0
 

@@ -35,6 +35,9 @@ class MixedPrecision:
     Attributes:
         scale: the current S.
         steps: steps attempted; skipped_steps: those skipped because a gradient overflowed.
+        underflows: gradient entries that came out of the scaled float16 backward as
+            subnormal numbers (0 < |g| < 2⁻¹⁴, with fewer than 11 significant bits left):
+            the entries on their way to underflowing to zero, summed over the steps taken.
 
     Example:
         >>> mp = MixedPrecision(model16)
@@ -49,7 +52,7 @@ class MixedPrecision:
                             f"(got {sorted({str(p.dtype) for p in self.model_params})})")
         self.master = [Parameter(p.data.astype(np.float32)) for p in self.model_params]
         self.scale, self.growth_interval, self.backoff = float(init_scale), int(growth_interval), backoff
-        self.good_steps = self.skipped_steps = self.steps = 0
+        self.good_steps = self.skipped_steps = self.steps = self.underflows = 0
 
     def master_parameters(self) -> list[Parameter]:
         """The float32 parameters the optimizer must update."""
@@ -70,6 +73,7 @@ class MixedPrecision:
             self.good_steps = 0
             self.scale *= self.backoff
             return False
+        self.underflows += sum(_subnormals(p.grad) for p in self.model_params)
         inverse = 1.0 / self.scale
         for master, p in zip(self.master, self.model_params):
             np.multiply(p.grad, inverse, out=master.grad)  # g = ∂(S·L)/∂θ / S, in float32
@@ -86,7 +90,8 @@ class MixedPrecision:
     def state_dict(self) -> dict:
         """The scale, the counters, and copies of the master weights."""
         return {"scale": self.scale, "good_steps": self.good_steps, "skipped_steps": self.skipped_steps,
-                "steps": self.steps, "master": [m.data.copy() for m in self.master]}
+                "steps": self.steps, "underflows": self.underflows,
+                "master": [m.data.copy() for m in self.master]}
 
     def load_state_dict(self, state: dict) -> None:
         shapes = [np.shape(a) for a in state["master"]]
@@ -97,7 +102,17 @@ class MixedPrecision:
             np.copyto(master.data, value)
         self.scale, self.good_steps = float(state["scale"]), int(state["good_steps"])
         self.skipped_steps, self.steps = int(state["skipped_steps"]), int(state["steps"])
+        self.underflows = int(state["underflows"])
 
     def __repr__(self) -> str:
         return (f"MixedPrecision(scale={self.scale:g}, steps={self.steps}, "
                 f"skipped={self.skipped_steps})")
+
+
+SMALLEST_NORMAL_FLOAT16 = float(np.finfo(np.float16).tiny)  # 2⁻¹⁴ ≈ 6.1e-5
+
+
+def _subnormals(grad: np.ndarray) -> int:
+    """How many entries of a float16 array are subnormal (non-zero, below 2⁻¹⁴ in size)."""
+    magnitude = np.abs(grad)
+    return int(np.count_nonzero((magnitude < SMALLEST_NORMAL_FLOAT16) & (magnitude > 0)))

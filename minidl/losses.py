@@ -67,8 +67,10 @@ class SoftmaxCrossEntropy(Loss):
     def backward(self, dout: float = 1.0) -> np.ndarray:
         """∂L/∂Z = (P − Y) / N  (the boxed result of ``backprop-mlp-layers.md`` §6).
 
-        ``dout`` scales the result (∂(loss)/∂L, 1 by default, a loss scale in
-        mixed precision).
+        That is for target rows summing to 1 (ids, one-hot, probabilities); for target
+        rows of any other total the same derivation gives (P·Σ_i Y_i − Y) / N, which is
+        what is computed then. ``dout`` scales the result (∂(loss)/∂L: 1 by default, the
+        loss scale in mixed precision).
         """
         p, y = self._cached()
         n = p.shape[0]
@@ -76,9 +78,10 @@ class SoftmaxCrossEntropy(Loss):
             dz = p.copy()
             dz[np.arange(n), y] -= 1
         else:
-            dz = p - y.astype(p.dtype, copy=False)
+            y = y.astype(p.dtype, copy=False)
+            dz = p * y.sum(axis=1, keepdims=True) - y
         dz *= dout / n
-        return dz
+        return dz.astype(p.dtype, copy=False)
 
 
 class MSELoss(Loss):
@@ -100,6 +103,8 @@ class MSELoss(Loss):
             raise ValueError("MSELoss: got an empty batch")
         if pred.dtype.kind != "f":
             pred = pred.astype(np.float64)
+        if not (np.isfinite(pred).all() and np.isfinite(target).all()):
+            raise ValueError("MSELoss: prediction or target contains NaN or inf")
         diff = pred - target.astype(pred.dtype, copy=False)
         self._cache = diff
         return float(np.mean(diff * diff))
@@ -107,7 +112,7 @@ class MSELoss(Loss):
     def backward(self, dout: float = 1.0) -> np.ndarray:
         """∂L/∂pred = 2 (pred − target) / M, times ``dout``."""
         diff = self._cached()
-        return diff * (2 * dout / diff.size)
+        return diff * diff.dtype.type(2 * float(dout) / diff.size)
 
 
 def _check_logits(logits) -> np.ndarray:
@@ -116,6 +121,8 @@ def _check_logits(logits) -> np.ndarray:
         raise ValueError(f"SoftmaxCrossEntropy: expected logits of shape (N, C), got {z.shape}")
     if z.shape[0] == 0:
         raise ValueError(f"SoftmaxCrossEntropy: got an empty batch, logits of shape {z.shape}")
+    if z.shape[1] == 0:
+        raise ValueError(f"SoftmaxCrossEntropy: logits of shape {z.shape} have no classes")
     if z.dtype.kind != "f":
         z = z.astype(np.float64)
     if not np.isfinite(z).all():
@@ -147,6 +154,8 @@ def _check_target(target, logits_shape: tuple) -> np.ndarray:
             raise TypeError(f"SoftmaxCrossEntropy: targets must be numeric, got dtype {y.dtype}")
         if not np.isfinite(y).all():
             raise ValueError("SoftmaxCrossEntropy: target probabilities contain NaN or inf")
+        if (y < 0).any():
+            raise ValueError("SoftmaxCrossEntropy: target probabilities must be ≥ 0, got a negative entry")
         return y
     raise ValueError(
         f"SoftmaxCrossEntropy: expected targets of shape ({n},) (class ids) or ({n}, {c}) "

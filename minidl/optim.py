@@ -18,6 +18,9 @@ class Optimizer:
     """Base class: holds the parameters, their state and the hyper-parameters."""
 
     def __init__(self, params, **hyper):
+        if isinstance(params, Parameter) or not hasattr(params, "__iter__"):
+            raise TypeError(f"{type(self).__name__}: params must be an iterable of Parameters, e.g. "
+                            f"model.parameters(), got {type(params).__name__}")
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -160,6 +163,8 @@ class SGD(Optimizer):
                 v *= mu
                 v += g
                 if self.nesterov:
+                    if not self._nesterov:  # a state loaded from a Nesterov run turned it on
+                        self._nesterov = [np.empty_like(p.data) for p in self.params]
                     direction = self._nesterov[i]
                     np.multiply(v, mu, out=direction)
                     direction += g
@@ -193,6 +198,8 @@ class Adam(Optimizer):
         _check_non_negative(eps, "epsilon value")
         _check_non_negative(weight_decay, "weight_decay value")
         betas = tuple(float(b) for b in betas)
+        if len(betas) != 2:
+            raise ValueError(f"Invalid betas: expected two values (β₁, β₂), got {betas}")
         for i, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")

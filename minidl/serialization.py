@@ -73,7 +73,7 @@ def model_from_record(meta: dict, arrays: dict, path) -> Module:
     """Build the model described by ``meta["architecture"]`` and load ``arrays`` into it."""
     try:
         model = build(meta["architecture"])
-    except (KeyError, TypeError, ValueError) as err:
+    except (KeyError, TypeError, ValueError, MemoryError) as err:  # MemoryError: absurd sizes
         raise CheckpointError(
             f"cannot load {str(path)!r}: bad architecture record ({err})"
         ) from None

@@ -7,6 +7,7 @@ differentiated are passed to `f` unchanged (so integer labels stay integers).
 """
 
 import functools
+import numbers
 
 from .graph import backprop
 from .tensor import Tensor
@@ -31,7 +32,7 @@ def returned_scalar(out, who):
 
 def _argnums(argnums, n_args, who):
     """The positions to differentiate, as a tuple, checked against the number of arguments."""
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    nums = (int(argnums),) if isinstance(argnums, numbers.Integral) else tuple(int(i) for i in argnums)
     if not nums or len(set(nums)) != len(nums):
         raise ValueError(f"{who}: argnums must be an int or a tuple of distinct ints, "
                          f"got {argnums}")
@@ -61,7 +62,7 @@ def value_and_grad(f, argnums=0):
             args[i] = Tensor(args[i], requires_grad=True)
         out = returned_scalar(f(*args), "grad")
         grads = tuple(g.data for g in backprop(out, [args[i] for i in nums]))
-        return out.data, grads[0] if isinstance(argnums, int) else grads
+        return out.data, grads[0] if isinstance(argnums, numbers.Integral) else grads
 
     return value_and_grad_f
 

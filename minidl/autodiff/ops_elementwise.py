@@ -55,13 +55,23 @@ def power(a, b):
     variable (requires grad / carries a tangent); `x ** 2` works for negative x.
     """
     a, b = operands(a, b)
+    # Where a formula would meet 0·∞ it is replaced by its limit 0, as PyTorch does:
+    # b·aᵇ⁻¹ at b = 0 (the base is swapped for 1 there), and aᵇ·log a at a = 0.
+    exponent_zero = (b.data == 0).astype(a.dtype)
+    base_zero = (a.data == 0).astype(a.dtype)
+
+    def da():  # ∂z/∂a = b·aᵇ⁻¹
+        return b * (a * (1 - exponent_zero) + exponent_zero) ** (b - 1)
+
+    def db(z):  # ∂z/∂b = aᵇ·log a
+        return z * log(a * (1 - base_zero) + base_zero)
 
     def vjp(g, z):
-        return g * b * a ** (b - 1), (g * z * log(a) if b.requires_grad else None)
+        return g * da(), (g * db(z) if b.requires_grad else None)
 
     def jvp(z, ta, tb):
-        dz = ta * b * a ** (b - 1)
-        return dz + tb * z * log(a) if b.tangent is not None else dz
+        dz = ta * da()
+        return dz + tb * db(z) if b.tangent is not None else dz
 
     return from_op(a.data ** b.data, "pow", (a, b), vjp, jvp)
 

@@ -26,12 +26,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def sub_parsers(parser: argparse.ArgumentParser) -> dict:
+    """``{command name: its ArgumentParser}``."""
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
 def main(argv=None) -> int:
     """Run the ``minidl`` command line; returns the exit status (0 ok, 1 failed, 2 bad usage)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        return COMMANDS[args.command].run(args, parser)
+        # usage errors found after parsing are reported by the subcommand's own parser
+        command_parser = sub_parsers(parser)[args.command]
+        return COMMANDS[args.command].run(args, command_parser)
     except SystemExit as exit_:  # argparse's --help (0) and usage errors (2)
         return exit_.code if isinstance(exit_.code, int) else 1
     except KeyboardInterrupt:

@@ -23,6 +23,8 @@ def add_parser(sub) -> None:
 
 
 def run(args, parser) -> int:
+    if args.limit_test is not None and args.limit_test < 1:
+        parser.error(f"--limit-test must be ≥ 1, got {args.limit_test}")
     try:
         model, meta = load_with_metadata(args.model)
         source = args.data or meta.get("data", "fashion-mnist")
@@ -33,6 +35,10 @@ def run(args, parser) -> int:
         if first is not None and first.in_features != ds.input_dim:
             raise DataError(f"the model expects {first.in_features} input features but "
                             f"{source!r} has {ds.input_dim}")
+        last = next((m for _, m in reversed(list(model.named_modules())) if hasattr(m, "out_features")), None)
+        if last is not None and last.out_features != ds.num_classes:
+            raise DataError(f"the model has {last.out_features} outputs but {source!r} has "
+                            f"{ds.num_classes} classes")
         dtype = model.parameters()[0].dtype if model.parameters() else ds.x_test.dtype
         result = evaluate(model, SoftmaxCrossEntropy(), ds.x_test.astype(dtype, copy=False),
                           ds.y_test, ds.num_classes)

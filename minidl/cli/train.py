@@ -131,12 +131,15 @@ def validate(s: dict, parser) -> None:
         (s["batch_size"] >= 1, f"--batch-size must be ≥ 1, got {s['batch_size']}"),
         (s["lr"] > 0 and np.isfinite(s["lr"]), f"--lr must be a positive number, got {s['lr']}"),
         (0 <= s["momentum"] < 1, f"--momentum must be in [0, 1), got {s['momentum']}"),
-        (s["weight_decay"] >= 0, f"--weight-decay must be ≥ 0, got {s['weight_decay']}"),
+        (0 <= s["weight_decay"] < np.inf,
+         f"--weight-decay must be a finite number ≥ 0, got {s['weight_decay']}"),
+        (s["seed"] >= 0, f"--seed must be ≥ 0, got {s['seed']}"),
         (0 <= s["val_split"] < 1, f"--val-split must be in [0, 1), got {s['val_split']}"),
         (0 <= s["dropout"] < 1, f"--dropout must be in [0, 1), got {s['dropout']}"),
-        (s["warmup"] >= 0, f"--warmup must be ≥ 0, got {s['warmup']}"),
+        (0 <= s["warmup"] <= s["epochs"], f"--warmup must be between 0 and --epochs, got {s['warmup']}"),
         (all(h >= 1 for h in s["hidden"]), f"--hidden widths must be ≥ 1, got {s['hidden']}"),
-        (s["clip_norm"] is None or s["clip_norm"] > 0, f"--clip-norm must be > 0, got {s['clip_norm']}"),
+        (s["clip_norm"] is None or 0 < s["clip_norm"] < np.inf,
+         f"--clip-norm must be a finite number > 0, got {s['clip_norm']}"),
         (s["patience"] is None or s["patience"] >= 1, f"--patience must be ≥ 1, got {s['patience']}"),
         (s["limit_train"] is None or s["limit_train"] >= 1,
          f"--limit-train must be ≥ 1, got {s['limit_train']}"),
@@ -188,6 +191,8 @@ def run(args, parser) -> int:
         args.stored_config = state.config
     s = settings(args, parser)
     out = args.out or args.resume
+    if out is not None and out.exists() and not out.is_dir():
+        parser.error(f"--out {out} exists and is not a directory")
 
     # data: one seed fans out to independent streams for init, split and shuffling
     init_seed, split_seed, shuffle_seed = np.random.SeedSequence(s["seed"]).spawn(3)

@@ -17,10 +17,12 @@ class _Elementwise(Module):
     """Shared plumbing: validate input, cache one array, check dout's shape."""
 
     def _input(self, x) -> np.ndarray:
-        if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        if isinstance(x, np.ndarray) and x.dtype.kind == "f" and x.ndim and x.shape[0]:
             return x
         x = as_array(x, f"{self!r}.forward")
-        return x.astype(np.float64)
+        if x.ndim and x.shape[0] == 0:
+            raise ValueError(f"{self!r}.forward: got an empty batch of shape {x.shape}")
+        return x if x.dtype.kind == "f" else x.astype(np.float64)
 
     def _dout(self, dout) -> tuple[np.ndarray, np.ndarray]:
         cached = self._cached()
@@ -61,7 +63,7 @@ class Tanh(_Elementwise):
     def backward(self, dout) -> np.ndarray:
         """dZ = dH ⊙ (1 − H²)  since tanh′ = 1 − tanh²."""
         out, dout = self._dout(dout)
-        return dout * (1 - out * out)
+        return dout.astype(out.dtype, copy=False) * (1 - out * out)
 
 
 class Sigmoid(_Elementwise):
@@ -75,5 +77,5 @@ class Sigmoid(_Elementwise):
     def backward(self, dout) -> np.ndarray:
         """dZ = dH ⊙ H (1 − H)  since σ′ = σ (1 − σ)."""
         out, dout = self._dout(dout)
-        return dout * (out * (1 - out))
+        return dout.astype(out.dtype, copy=False) * (out * (1 - out))
 

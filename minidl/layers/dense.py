@@ -47,7 +47,7 @@ class Dense(Module):
     def forward(self, x) -> np.ndarray:
         """Z = X W + b, caching X for ``dW = Xᵀ dZ``."""
         if not (isinstance(x, np.ndarray) and x.dtype == self.dtype and x.ndim == 2
-                and x.shape[1] == self.in_features):
+                and x.shape[1] == self.in_features and x.shape[0]):
             x = self._checked_input(x)  # the slow path: conversions and clear errors
         self._cache = x
         z = np.matmul(x, self.W, out=self._array("z", (x.shape[0], self.out_features), self.dtype))
@@ -57,6 +57,8 @@ class Dense(Module):
     def _checked_input(self, x) -> np.ndarray:
         x = as_array(x, f"{self!r}.forward")
         check_shape(x, (None, self.in_features), f"{self!r}.forward")
+        if x.shape[0] == 0:
+            raise ValueError(f"{self!r}.forward: got an empty batch of shape {x.shape}")
         return x.astype(self.dtype, copy=False)
 
     def backward(self, dout) -> np.ndarray:

@@ -38,11 +38,11 @@ from ..training.checkpoint import load_checkpoint, restore_layer_rng_states, sav
 from ..training.schedules import SCHEDULES
 from .threads import blas_info, rerun_with_threads
 
-# The defaults: an MLP that reaches ≥ 0.89 test accuracy on Fashion-MNIST in well
-# under a minute on two cores (README, "Quick start", for the measured numbers).
+# The defaults: an MLP (with BatchNorm and a little dropout) that reaches 0.90 test
+# accuracy on Fashion-MNIST in about half a minute on two cores (README, "Quick start").
 DEFAULTS = {
     "data": "fashion-mnist", "normalize": "scale", "limit_train": None, "limit_test": None,
-    "hidden": [256, 128], "activation": "relu", "dropout": 0.0, "batchnorm": False,
+    "hidden": [256, 128], "activation": "relu", "dropout": 0.1, "batchnorm": True,
     "epochs": 20, "batch_size": 128, "optimizer": "sgd", "lr": 0.1, "momentum": 0.9,
     "nesterov": True, "weight_decay": 0.0, "schedule": "cosine", "warmup": 0.5, "clip_norm": None,
     "seed": 0, "dtype": "float32", "val_split": 0.0, "patience": None,
@@ -72,7 +72,7 @@ def add_parser(sub) -> None:
     g.add_argument("--dropout", type=float, help=f"dropout probability after each hidden layer, in [0, 1) "
                                                  f"(default: {d['dropout']})")
     g.add_argument("--batchnorm", action=argparse.BooleanOptionalAction,
-                   help="BatchNorm1d after each hidden Dense (default: off)")
+                   help="BatchNorm1d after each hidden Dense (default: on)")
     g.add_argument("--dtype", choices=["float16", "float32", "float64"],
                    help=f"compute dtype; float16 keeps float32 master weights and scales the loss "
                         f"dynamically (default: {d['dtype']})")

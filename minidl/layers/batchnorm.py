@@ -68,32 +68,37 @@ class BatchNorm1d(Module):
         x = as_array(x, where)
         check_shape(x, (None, self.num_features), where)
         x = x.astype(self.dtype, copy=False)
+        mean = x.mean(axis=0) if self.training else self.running_mean  # (D,)
+        xhat = np.subtract(x, mean, out=self._array("xhat", x.shape, self.dtype))  # X − μ, (N, D)
         if self.training:
-            mean, var = self._batch_statistics(x, where)
+            var = self._batch_statistics(x.shape[0], mean, xhat, where)
         else:
-            mean, var = self.running_mean, self.running_var
+            var = self.running_var
         inv_std = 1 / np.sqrt(var + self.eps)  # (D,)
-        xhat = (x - mean) * inv_std  # (N, D)
+        xhat *= inv_std  # x̂ = (X − μ) / σ
         self._cache = (xhat, inv_std, self.training)
-        return xhat * self.gamma + self.beta if self.affine else xhat
+        if not self.affine:
+            return xhat
+        out = np.multiply(xhat, self.gamma, out=self._array("out", x.shape, self.dtype))
+        out += self.beta
+        return out
 
-    def _batch_statistics(self, x: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray]:
-        """The batch mean and biased variance; folds them into the running statistics."""
-        n = x.shape[0]
+    def _batch_statistics(self, n: int, mean: np.ndarray, centred: np.ndarray, where: str) -> np.ndarray:
+        """The batch's biased variance (from X − μ, two-pass); folds μ and σ² into the running
+        statistics."""
         if n < 2:
             raise ValueError(
                 f"{where}: training mode needs a batch of at least 2 samples to estimate a "
                 f"variance, got {n}; call eval() to use the running statistics"
             )
-        mean = x.mean(axis=0)  # (D,)
-        var = x.var(axis=0)  # (D,), biased: it normalises this very batch
+        var = np.einsum("nd,nd->d", centred, centred) / n  # (D,), biased: it normalises this batch
         m = self.momentum
         running_mean, running_var = self.running_mean, self.running_var
         running_mean *= 1 - m  # in place: the buffers stay the arrays state_dict reads
         running_mean += m * mean
         running_var *= 1 - m
         running_var += (m * n / (n - 1)) * var  # unbiased: it estimates the population's
-        return mean, var
+        return var
 
     def backward(self, dout) -> np.ndarray:
         """Y = γ ⊙ x̂ + β, σ = √(σ² + eps), sums Σ over the batch axis  ⇒
@@ -105,15 +110,16 @@ class BatchNorm1d(Module):
         xhat, inv_std, batch_statistics = self._cached()
         dout = self._check_dout(dout, xhat.shape).astype(self.dtype, copy=False)
         scale = inv_std * self.gamma if self.affine else inv_std  # (D,), γ σ⁻¹
+        dx = self._array("dx", xhat.shape, self.dtype)
         if not (self.affine or batch_statistics):
-            return dout * scale
+            return np.multiply(dout, scale, out=dx)
         dbeta = dout.sum(axis=0)  # (D,)
-        dgamma = (dout * xhat).sum(axis=0)  # (D,)
+        dgamma = np.einsum("nd,nd->d", dout, xhat)  # (D,)
         if self.affine:
             self.dgamma += dgamma
             self.dbeta += dbeta
         if not batch_statistics:
-            return dout * scale  # (N, D)
+            return np.multiply(dout, scale, out=dx)  # (N, D)
         # Derivation sketch, with g = γ ⊙ dY = ∂L/∂x̂ and μ, σ² functions of the whole column:
         # ∂L/∂X[n] = σ⁻¹ g[n]                       (direct path)
         #          − (1/N) σ⁻¹ Σ g                  (via μ: ∂μ/∂X[n] = 1/N, ∂x̂/∂μ = −σ⁻¹)
@@ -121,7 +127,11 @@ class BatchNorm1d(Module):
         #                                            ∂x̂/∂σ² = −x̂/(2σ²)).
         # γ is constant per feature and factors out; Σ dY and Σ dY ⊙ x̂ are dβ and dγ.
         n = xhat.shape[0]
-        return (scale / n) * (n * dout - dbeta - xhat * dgamma)  # (N, D)
+        np.multiply(dout, n, out=dx)  # N·dY
+        dx -= dbeta
+        dx -= np.multiply(xhat, dgamma, out=self._array("xhat_dgamma", xhat.shape, self.dtype))
+        dx *= scale / n
+        return dx  # (N, D)
 
     def get_config(self) -> dict:
         return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,

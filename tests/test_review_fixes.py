@@ -104,3 +104,11 @@ def test_eval_with_a_different_class_count_is_a_clear_error(tmp_path, capsys):
     assert main(["eval", str(tmp_path / "x" / "model.npz"), "--data", "spirals"]) == 1
     assert "the model has 2 outputs but 'spirals' has 3 classes" in capsys.readouterr().err
     assert main(["eval", str(tmp_path / "x" / "model.npz"), "--limit-test", "0"]) == 2
+
+
+def test_a_constant_scalar_tensor_does_not_upcast_float32():
+    x = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    y = x * Tensor(2.0)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32

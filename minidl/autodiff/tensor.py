@@ -246,6 +246,13 @@ def operands(a, b):
     A plain number or array takes the Tensor operand's dtype, as a Python scalar does in
     numpy, so float32 work stays float32 when mixed with float64 constants.
     """
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        if a.dtype != b.dtype:  # a 0-d constant is a number: it must not up-cast the other side
+            if a.ndim == 0 and not (a.requires_grad or a.tangent is not None):
+                a = Tensor(a.data.astype(b.dtype))
+            elif b.ndim == 0 and not (b.requires_grad or b.tangent is not None):
+                b = Tensor(b.data.astype(a.dtype))
+        return a, b
     if isinstance(a, Tensor):
         return a, as_tensor(b, a.dtype)
     return as_tensor(a, b.dtype), b

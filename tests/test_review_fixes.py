@@ -112,3 +112,20 @@ def test_a_constant_scalar_tensor_does_not_upcast_float32():
     assert y.dtype == np.float32
     y.sum().backward()
     assert x.grad.dtype == np.float32
+
+
+def test_no_grad_decorates_with_or_without_parentheses():
+    from minidl.autodiff import no_grad
+
+    w = Tensor([1.0, 2.0], requires_grad=True)
+
+    @no_grad
+    def bare(t):
+        return t * 3
+
+    @no_grad()
+    def called(t):
+        return t * 3
+
+    assert not bare(w).requires_grad and not called(w).requires_grad
+    assert (w * 3).requires_grad  # the mode is restored afterwards

@@ -13,6 +13,7 @@ Two independent flags:
 The flags are module state, like PyTorch's grad mode; the engine is single-threaded.
 """
 
+import functools
 from contextlib import contextmanager
 
 _grad_enabled = True
@@ -44,8 +45,10 @@ def set_grad_enabled(enabled):
         _grad_enabled = previous
 
 
-def no_grad():
+def no_grad(func=None):
     """Context in which ops build no graph: results have `requires_grad=False`.
+
+    Also a decorator, with or without parentheses: `@no_grad` or `@no_grad()`.
 
     >>> from minidl.autodiff import Tensor, no_grad
     >>> w = Tensor([1.0, 2.0], requires_grad=True)
@@ -54,7 +57,14 @@ def no_grad():
     >>> y.requires_grad
     False
     """
-    return set_grad_enabled(False)
+    if func is None:
+        return set_grad_enabled(False)
+
+    @functools.wraps(func)
+    def without_graph(*args, **kwargs):
+        with set_grad_enabled(False):
+            return func(*args, **kwargs)
+    return without_graph
 
 
 @contextmanager

@@ -2,8 +2,9 @@
 activations each layer caches for backward at a given batch size.
 
 The cache sizes are measured, not estimated: one training-mode forward on a batch of
-zeros, then the bytes in every layer's ``_cache``. Everything that forward disturbs
-(running statistics, Dropout's RNG, earlier caches) is put back afterwards.
+zeros, then the bytes in every layer's ``_cache``, inside ``Module.undisturbed`` so that
+everything the forward touches (running statistics, Dropout's RNG, earlier caches, the
+train/eval mode) is put back afterwards.
 """
 
 from __future__ import annotations
@@ -82,11 +83,7 @@ def memory_report(model, batch_size: int, *, input_dim: int | None = None, optim
         if input_dim is None:
             raise ValueError("memory_report: cannot tell the input width; pass input_dim=")
     dtype = next((p.dtype for p in model.parameters()), np.dtype("float32"))
-    saved_state = {k: v.copy() for k, v in model.state_dict().items()}
-    saved_rng = {name: m.rng_state() for name, m in leaves if hasattr(m, "rng_state")}
-    saved_caches = {name: m.__dict__.get("_cache") for name, m in model.named_modules()}
-    was_training = model.training
-    try:
+    with model.undisturbed():
         model.train()
         model(np.zeros((batch_size, input_dim), dtype=dtype))
         report, seen = MemoryReport(batch_size), set()
@@ -99,14 +96,6 @@ def memory_report(model, batch_size: int, *, input_dim: int | None = None, optim
         if kept:  # gradient checkpointing: the segment inputs a container keeps
             report.rows.append({"name": "segment boundaries (checkpointing)", "cached_bytes": kept,
                                 "parameter_bytes": 0})
-    finally:
-        model.train(was_training)
-        model.load_state_dict(saved_state)
-        for name, m in model.named_modules():
-            m.__dict__["_cache"] = saved_caches[name]
-        for name, m in leaves:
-            if name in saved_rng:
-                m.set_rng_state(saved_rng[name])
     if optimizer is not None:
         state = optimizer.state_dict()["state"]
         report.optimizer_bytes = sum(a.nbytes for arrays in state.values() for a in arrays)

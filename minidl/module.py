@@ -18,6 +18,7 @@ Layers keep what backward needs in ``self._cache`` (STYLE.md, habit 3);
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -288,6 +289,37 @@ class Module:
                 )
         for name, target in targets.items():
             np.copyto(target, state[name], casting="same_kind")
+
+    def rng_states(self) -> dict:
+        """``{dotted name: RNG state}`` of every sub-module that draws random numbers (Dropout)."""
+        return {name: m.rng_state() for name, m in self.named_modules() if hasattr(m, "rng_state")}
+
+    def set_rng_states(self, states: dict) -> None:
+        """Put back what ``rng_states`` returned: random layers continue exactly from there."""
+        modules = dict(self.named_modules())
+        for name, state in states.items():
+            modules[name].set_rng_state(state)
+
+    @contextmanager
+    def undisturbed(self):
+        """Forward passes inside this block leave no trace on the module.
+
+        On exit the buffers (running statistics), the random layers' RNG states, every
+        forward cache and every train/eval flag are what they were on entry — for
+        measuring (memory, shapes) and checking code that must not change a model.
+        """
+        modules = [m for _, m in self.named_modules()]
+        buffers = [(array, array.copy()) for array in self.buffers()]
+        rng = self.rng_states()
+        caches = [(m, m.__dict__.get("_cache"), m.training) for m in modules]
+        try:
+            yield self
+        finally:
+            for array, saved in buffers:
+                array[...] = saved
+            self.set_rng_states(rng)
+            for m, cache, training in caches:
+                m.__dict__["_cache"], m.__dict__["_training"] = cache, training
 
     def memory_report(self, batch_size: int, **kwargs):
         """Bytes cached for backward per layer at ``batch_size``, parameters, gradients

@@ -108,20 +108,14 @@ def _input_dim(leaves, input_dim):
 def _output_shapes(model, leaves, input_dim: int) -> list[tuple]:
     """Each leaf's output shape without the batch axis, from an evaluation-mode pass of one
     zero sample (evaluation mode draws no Dropout mask and updates no running statistics);
-    the caches that pass overwrites and the training mode are put back."""
+    the caches that pass overwrites and the training mode are put back (``undisturbed``)."""
     dtype = next((p.dtype for p in model.parameters()), np.dtype("float32"))
-    saved = {name: m.__dict__.get("_cache") for name, m in leaves}
-    was_training = model.training
     shapes, x = [], np.zeros((1, input_dim), dtype=dtype)
-    try:
+    with model.undisturbed():
         model.eval()
         for _, module in leaves:
             x = module(x)
             shapes.append(x.shape[1:])
-    finally:
-        model.train(was_training)
-        for name, module in leaves:
-            module.__dict__["_cache"] = saved[name]
     return shapes
 
 

@@ -29,11 +29,6 @@ def is_grad_enabled():
     return _grad_enabled
 
 
-def tangents_enabled():
-    """True when ops push forward-mode tangents (False only inside a tangent rule)."""
-    return _tangents_enabled
-
-
 @contextmanager
 def set_grad_enabled(enabled):
     """Context in which graph recording is `enabled`; restores the previous mode on exit."""

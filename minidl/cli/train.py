@@ -34,7 +34,7 @@ from ..training import (
     evaluate,
     make_schedule,
 )
-from ..training.checkpoint import load_checkpoint, restore_layer_rng_states, save_checkpoint
+from ..training.checkpoint import load_checkpoint, save_checkpoint
 from ..training.schedules import SCHEDULES
 from .threads import blas_info, rerun_with_threads
 
@@ -238,7 +238,7 @@ def run(args, parser) -> int:
         model.load_state_dict(state.model.state_dict())
         optimizer.load_state_dict(state.optimizer_state)
         loader.load_state_dict(state.loader_state)
-        restore_layer_rng_states(model, state.layer_rng_states)
+        model.set_rng_states(state.layer_rng_states)
         if mixed is not None:
             mixed.load_state_dict(state.mixed_precision)
         trainer.step, trainer.history, start_epoch = state.step, state.history, state.epoch

@@ -14,17 +14,7 @@ parameters, and the check must leave no trace:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import contextmanager
-
-
-def walk(module) -> Iterator:
-    """``module`` and all its descendants, parents first."""
-    stack = [module]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed([child for _, child in current.children()]))
 
 
 @contextmanager
@@ -39,21 +29,15 @@ def frozen(module):
         >>> same, layer.fix_mask
         (True, False)
     """
-    modules = list(walk(module))
     grads = [(param, param.grad.copy()) for param in module.parameters()]
-    buffers = [(array, array.copy()) for array in module.buffers()]
-    masks = [(m, m.fix_mask) for m in modules if hasattr(m, "fix_mask")]
-    streams = [(m, m.rng_state()) for m in modules if hasattr(m, "rng_state")]
+    masks = [(m, m.fix_mask) for _, m in module.named_modules() if hasattr(m, "fix_mask")]
     for m, _ in masks:
         m.fix_mask = True
     try:
-        yield module
+        with module.undisturbed():  # buffers, RNG streams, caches and modes come back on exit
+            yield module
     finally:
         for param, grad in grads:
             param.grad[...] = grad
-        for array, saved in buffers:
-            array[...] = saved
         for m, fixed in masks:
             m.fix_mask = fixed
-        for m, state in streams:
-            m.set_rng_state(state)

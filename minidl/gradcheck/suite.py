@@ -22,7 +22,6 @@ from ..models import mlp
 from ..serialization import architecture, build
 from .cross import cross_check, cross_check_loss
 from .finite import check_loss, check_module
-from .frozen import walk
 from .report import GradcheckReport
 
 # Above this many elements (input + parameters) a saved model is checked along
@@ -167,7 +166,7 @@ def model_case(model, label: str, *, dtype="float64", seed=0, batch: int = 8) ->
     so the same file and seed give the same table.
     """
     model = with_dtype(model, dtype)
-    for module in walk(model):
+    for _, module in model.named_modules():
         if hasattr(module, "set_rng_state"):
             module.set_rng_state(np.random.PCG64(seed).state)
     params = model.parameters()

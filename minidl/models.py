@@ -51,4 +51,6 @@ def mlp(sizes, activation: str = "relu", *, rng=None, dtype="float32", init: str
             # Seeded after every weight draw, so adding dropout leaves the initial weights alone.
             layers.append(Dropout(dropout, rng=rng))
     layers.append(dense[-1])
-    return Sequential(*layers)
+    # Side by side in memory, so an optimizer updates every parameter in one go; nobody
+    # holds a parameter array yet, so nothing can be left pointing at the old ones.
+    return Sequential(*layers).flatten_parameters()

@@ -31,11 +31,29 @@ class Parameter:
         grad: ∂L/∂data, accumulated (``+=``) by ``backward`` and reset by ``zero_grad``.
     """
 
-    __slots__ = ("data", "grad")
+    __slots__ = ("data", "_grad", "_grad_zero_pending")
 
     def __init__(self, data: np.ndarray):
         self.data = np.ascontiguousarray(data)
-        self.grad = np.zeros_like(self.data)
+        self._grad = np.zeros_like(self.data)
+        self._grad_zero_pending = False
+
+    @property
+    def grad(self) -> np.ndarray:
+        self.settle_grad()
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        """``p.grad = g`` copies into the existing array: optimizers and layers keep theirs."""
+        if value is self._grad:  # `p.grad += g` and `p.grad *= s` end by assigning the same array
+            return
+        value = np.asarray(value)
+        if value.shape != self._grad.shape:
+            raise ValueError(f"Parameter: cannot set a gradient of shape {value.shape} on a "
+                             f"parameter of shape {self._grad.shape}")
+        np.copyto(self._grad, value, casting="same_kind")
+        self._grad_zero_pending = False
 
     @property
     def shape(self) -> tuple:
@@ -49,9 +67,54 @@ class Parameter:
     def size(self) -> int:
         return self.data.size
 
-    def zero_grad(self) -> None:
-        """Reset the gradient in place, so references held elsewhere stay valid."""
-        self.grad.fill(0)
+    def zero_grad(self, lazy: bool = False) -> None:
+        """Reset the gradient in place, so references held elsewhere stay valid.
+
+        With ``lazy=True`` the zeros are written only when needed: the next backward
+        that uses :meth:`grad_slot` writes its gradient straight into the array (no
+        zero pass, no add pass: PyTorch's ``set_to_none`` saving), and reading ``.grad``
+        first fills it with zeros. Only an array fetched *before* the call and read
+        directly afterwards would still show the old values: the training loop, which
+        holds none, uses it.
+        """
+        if lazy:
+            self._grad_zero_pending = True
+        else:
+            self._grad.fill(0)
+            self._grad_zero_pending = False
+
+    def settle_grad(self) -> None:
+        """Write the zeros a lazy ``zero_grad`` left pending (reading ``.grad`` does this too)."""
+        if self._grad_zero_pending:
+            self._grad.fill(0)
+            self._grad_zero_pending = False
+
+    def move_to(self, data: np.ndarray, grad: np.ndarray) -> None:
+        """Keep the value and gradient in ``data`` and ``grad`` from now on (copied in first):
+        how ``Module.flatten_parameters`` puts all of a model's parameters side by side."""
+        if data.shape != self.data.shape or grad.shape != self.data.shape:
+            raise ValueError(f"Parameter.move_to: expected arrays of shape {self.data.shape}, "
+                             f"got {data.shape} and {grad.shape}")
+        data[...] = self.data
+        grad[...] = self.grad
+        self.data, self._grad = data, grad
+
+    def grad_slot(self, scratch: np.ndarray) -> np.ndarray:
+        """Where a backward should write its gradient term for this parameter.
+
+        The gradient array itself while a lazy ``zero_grad`` is pending (the term *is*
+        the new gradient), otherwise ``scratch``; hand the result to :meth:`add_grad`.
+        """
+        return self._grad if self._grad_zero_pending else scratch
+
+    def add_grad(self, term: np.ndarray) -> None:
+        """``grad += term`` — or, for a term written into the slot :meth:`grad_slot` gave,
+        just mark the gradient current."""
+        if term is self._grad:
+            self._grad_zero_pending = False
+        else:
+            grad = self.grad
+            grad += term
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
@@ -201,6 +264,28 @@ class Module:
     def parameters(self) -> list[Parameter]:
         """All parameters, in the order ``named_parameters`` gives them."""
         return [param for _, param in self.named_parameters()]
+
+    def flatten_parameters(self) -> Module:
+        """Put every parameter's value side by side in one array, and every gradient in another.
+
+        Each Parameter keeps its values and becomes a view into the shared arrays (one pair
+        per dtype), so an optimizer built afterwards updates all of them with a few numpy
+        calls per step instead of a few per parameter (``minidl.optim``); nothing else
+        changes. An array fetched before the call (``w = layer.W``) is no longer the
+        parameter's own: call it first, as ``mlp()`` does. Returns ``self``.
+        """
+        by_dtype: dict[np.dtype, list[Parameter]] = {}
+        for param in dict.fromkeys(self.parameters()):  # a shared parameter moves once
+            by_dtype.setdefault(param.dtype, []).append(param)
+        for dtype, params in by_dtype.items():
+            total = sum(p.size for p in params)
+            data, grad = np.empty(total, dtype), np.empty(total, dtype)
+            offset = 0
+            for p in params:
+                end = offset + p.size
+                p.move_to(data[offset:end].reshape(p.shape), grad[offset:end].reshape(p.shape))
+                offset = end
+        return self
 
     def register_buffer(self, name: str, array) -> None:
         """Keep ``array`` as non-trainable state under ``name`` (e.g. a running mean).

@@ -84,8 +84,9 @@ class Dense(Module):
                 and dout.shape == (x.shape[0], self.out_features)):
             dout = self._check_dout(dout, (x.shape[0], self.out_features)).astype(self.dtype, copy=False)
         W, b = self._params["W"], self._params["b"]
-        W.grad += np.matmul(x.T, dout, out=self._array("dW", W.shape, self.dtype))  # (D, H)
-        b.grad += np.add.reduce(dout, axis=0, out=self._array("db", b.shape, self.dtype))  # (H,)
+        # Each term goes straight into .grad when a lazy zero_grad is pending, else it is added.
+        W.add_grad(np.matmul(x.T, dout, out=W.grad_slot(self._array("dW", W.shape, self.dtype))))  # (D, H)
+        b.add_grad(np.add.reduce(dout, axis=0, out=b.grad_slot(self._array("db", b.shape, self.dtype))))
         return dout
 
     def get_config(self) -> dict:

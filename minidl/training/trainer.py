@@ -145,7 +145,8 @@ class Trainer:
             raise TrainingDiverged(f"training diverged at step {self.step}: the loss is {loss}")
 
         # backward: ∂L/∂logits from the loss, then through the model into every .grad
-        self.optimizer.zero_grad()
+        # lazily: layers then write this step's gradients straight in, with no zero pass
+        self.optimizer.zero_grad(lazy=True)
         if mp is not None:  # scaled float16 backward, float32 master update (or a skipped step)
             mp.backward_and_step(self.model, self.loss_fn, self.optimizer, self.clip_norm)
         else:

@@ -1,9 +1,12 @@
-"""``minidl bench``: it runs and prints its tables (never a timing assertion)."""
+"""``minidl bench``: it runs and prints its tables (never a timing assertion), and its
+contestants do the same work, so their times compare like for like."""
 
 import json
 
+import numpy as np
 import pytest
 
+from minidl.bench import contestants
 from minidl.bench.runner import format_table, interleave, summarise
 from minidl.cli import main
 
@@ -11,7 +14,7 @@ from minidl.cli import main
 def test_bench_quick_prints_the_tables(capsys):
     assert main(["bench", "--quick", "--synthetic", "--no-torch", "--hidden", "32"]) == 0
     out = capsys.readouterr().out
-    for text in ("one training epoch", "layer", "engine", "gemm", "× gemm", "micrograd demo",
+    for text in ("one training epoch", "layer", "engine", "numpy", "gemm", "× gemm", "micrograd demo",
                  "scalar ÷ this", "memory at batch size 128", "peak RSS"):
         assert text in out
 
@@ -19,7 +22,7 @@ def test_bench_quick_prints_the_tables(capsys):
 def test_bench_json(capsys):
     assert main(["bench", "--quick", "--synthetic", "--no-torch", "--hidden", "16", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert {r["name"] for r in result["epoch"]} == {"layer", "engine", "gemm"}
+    assert {r["name"] for r in result["epoch"]} == {"layer", "engine", "numpy", "gemm"}
     assert all(r["median_s"] > 0 and "vs_gemm" in r for r in result["epoch"])
     assert result["machine"]["blas"] and result["setup"]["sizes"] == [784, 16, 10]
 
@@ -37,3 +40,18 @@ def test_interleave_alternates_and_summarise_takes_ratios():
     assert rows[0]["median_s"] == 3.0 and rows[0]["vs_b"] == 3.0 and rows[1]["speedup_a"] == 3.0
     assert rows[0]["samples_per_s"] == pytest.approx(10 / 3)
     assert "× b" in format_table(rows, "t") and "a ÷ this" in format_table(rows, "t")
+
+
+def test_layer_engine_and_numpy_contestants_train_to_the_same_weights():
+    """An epoch of each (float64, 200 samples, the last batch short) ends at the same weights:
+    the three implementations run the same equations on the same batches."""
+    rng = np.random.default_rng(0)
+    x, y = rng.random((200, 12)), rng.integers(0, 10, 200)
+    runs = {name: getattr(contestants, name)(x, y, [12, 16, 8, 10], 64, "float64", seed=3)
+            for name in ("layer_path", "engine_path", "numpy_inline")}
+    for run in runs.values():
+        run()
+    reference = runs["layer_path"].weights()
+    for name in ("engine_path", "numpy_inline"):
+        for ours, theirs in zip(reference, runs[name].weights(), strict=True):
+            np.testing.assert_allclose(theirs, ours, rtol=1e-12, atol=1e-14, err_msg=name)

@@ -1,11 +1,15 @@
-"""The contestants of ``minidl bench``: one training epoch of the same MLP, four ways.
+"""The contestants of ``minidl bench``: one training epoch of the same MLP, five ways.
 
-Each builder returns ``run_epoch()`` closing over its own model and optimizer; all of
-them train 784-…-10 with SGD (lr 0.1, momentum 0.9, PyTorch's rule) on the same data, batch size, dtype and
-data order, so their times compare like for like:
+Each builder returns ``run_epoch()`` closing over its own model and optimizer (the
+training contestants also give ``run_epoch.weights()``, W₀, b₀, W₁, …, so a test can
+check they compute the same thing); all of them train 784-…-10 with SGD (lr 0.1,
+momentum 0.9, PyTorch's rule) on the same data, batch size, dtype and data order, so
+their times compare like for like:
 
 - ``layer``: minidl's layers and ``Trainer.train_step`` — the path ``minidl train`` runs;
 - ``engine``: the same network written with ``minidl.autodiff`` Tensors;
+- ``numpy``: the same step written out by hand in numpy, with no framework (preallocated
+  arrays, the same equations and update): what the layer path costs over it is overhead;
 - ``gemm``: only the matrix products one step needs (3 forward, 3 for dW, 2 for dX),
   into preallocated outputs — the floor no numpy implementation can go under;
 - ``torch``: PyTorch eager, when it is importable (never a dependency).
@@ -34,6 +38,7 @@ def layer_path(x, y, sizes, batch_size, dtype, seed):
 
     def run_epoch():
         trainer.train_epoch(loader)
+    run_epoch.weights = lambda: [p.data for p in model.parameters()]
     return run_epoch
 
 
@@ -62,6 +67,65 @@ def engine_path(x, y, sizes, batch_size, dtype, seed):
     def run_epoch():
         for xb, yb in loader:
             step(xb, yb)
+    run_epoch.weights = lambda: [p.data for p in params]
+    return run_epoch
+
+
+def numpy_inline(x, y, sizes, batch_size, dtype, seed):
+    """The step hand-written in numpy: ``backprop-mlp-layers.md``'s batch equations in a row.
+
+    Forward ``Z = H W + b``, ``H' = Z ⊙ 1[Z > 0]``; softmax cross-entropy ``dZ = (P − Y)/N``;
+    backward ``dW = Hᵀ dZ``, ``db = Σ_n dZ``, ``dH = dZ Wᵀ`` masked by ReLU′; then SGD with
+    momentum, flushing subnormal momentum as minidl's optimizer does (else it runs slower).
+    Every batch-sized array is made once and reused.
+    """
+    params = [p.data.copy() for p in mlp(sizes, rng=seed, dtype=dtype).parameters()]
+    weights, biases = params[0::2], params[1::2]
+    grads, velocity, scratch = ([np.zeros_like(p) for p in params] for _ in range(3))
+    outs = [np.empty((batch_size, width), dtype) for width in sizes[1:]]  # Z, then H in place
+    masks = [np.empty((batch_size, width), bool) for width in sizes[1:-1]]
+    deltas = [np.empty((batch_size, width), dtype) for width in sizes[1:-1]]  # dH, then dZ
+    loader = DataLoader(x, y, batch_size, rng=seed)
+    last = len(weights) - 1
+    steps = 0
+
+    def step(xb, yb):
+        n = len(yb)
+        acts = [xb]
+        for i, (w, b) in enumerate(zip(weights, biases)):
+            z = np.matmul(acts[-1], w, out=outs[i][:n])
+            z += b
+            if i < last:
+                z *= np.greater(z, 0, out=masks[i][:n])
+            acts.append(z)
+        p = acts[-1]
+        p -= p.max(axis=1, keepdims=True)
+        np.exp(p, out=p)
+        p /= p.sum(axis=1, keepdims=True)
+        p[np.arange(n), yb] -= 1
+        p /= n  # dZ of the logits
+        g = p
+        for i in reversed(range(len(weights))):
+            np.matmul(acts[i].T, g, out=grads[2 * i])
+            np.add.reduce(g, axis=0, out=grads[2 * i + 1])
+            if i:
+                g = np.matmul(g, weights[i].T, out=deltas[i - 1][:n])
+                g *= masks[i - 1][:n]
+        for p, g, v, buf in zip(params, grads, velocity, scratch):
+            v *= MOMENTUM
+            v += g
+            np.multiply(v, LR, out=buf)
+            p -= buf
+
+    def run_epoch():
+        nonlocal steps
+        for xb, yb in loader:
+            step(xb, yb)
+            steps += 1
+            if steps % SGD.FLUSH_EVERY == 0:
+                for v in velocity:
+                    v[np.abs(v) < SGD.FLUSH_BELOW] = 0
+    run_epoch.weights = lambda: params
     return run_epoch
 
 

@@ -1,8 +1,8 @@
-"""``minidl bench``: time one training epoch four ways, interleaved, and print the ratios.
+"""``minidl bench``: time one training epoch five ways, interleaved, and print the ratios.
 
 Contestants (``minidl.bench.contestants``): the layer path ``minidl train`` runs, the
-same MLP on the autodiff engine, the GEMM-only lower bound, and PyTorch eager when it
-is importable; then the micrograd demo step (scalar graph vs array engine vs PyTorch)
+same MLP on the autodiff engine, the same step hand-written in numpy, the GEMM-only
+lower bound, and PyTorch eager when it is importable; then the micrograd demo step (scalar graph vs array engine vs PyTorch)
 and the memory a training step holds. Speed is shown as ratios against references
 measured in the same run, never as absolute promises.
 """
@@ -28,8 +28,8 @@ from .threads import blas_info, rerun_with_threads
 def add_parser(sub) -> None:
     p = sub.add_parser("bench", help="benchmark a training epoch against the GEMM bound and PyTorch",
                        description="Time one training epoch of an MLP: minidl's layers, its autodiff "
-                                   "engine, the GEMM-only bound and PyTorch eager (if installed), "
-                                   "interleaved in one process.")
+                                   "engine, hand-written numpy, the GEMM-only bound and PyTorch eager "
+                                   "(if installed), interleaved in one process.")
     p.add_argument("--hidden", type=int, nargs="+", default=[256, 128], metavar="WIDTH",
                    help="hidden layer widths (default: 256 128)")
     p.add_argument("--batch-size", type=int, default=128, help="samples per step (default: 128)")
@@ -83,7 +83,7 @@ def run(args, parser) -> int:
 
     # epoch: the four contestants, interleaved
     build = {"layer": contestants.layer_path, "engine": contestants.engine_path,
-             "gemm": contestants.gemm_bound}
+             "numpy": contestants.numpy_inline, "gemm": contestants.gemm_bound}
     runs = {name: make(x, y, sizes, args.batch_size, args.dtype, args.seed) for name, make in build.items()}
     if use_torch:
         runs["torch"] = contestants.torch_path(x, y, sizes, args.batch_size, args.dtype, args.seed, threads)

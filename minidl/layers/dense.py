@@ -50,8 +50,9 @@ class Dense(Module):
                 and x.shape[1] == self.in_features and x.shape[0]):
             x = self._checked_input(x)  # the slow path: conversions and clear errors
         self._cache = x
-        z = np.matmul(x, self.W, out=self._array("z", (x.shape[0], self.out_features), self.dtype))
-        z += self.b  # (N, H)
+        params = self._params  # one dict look-up instead of two attribute misses, every step
+        z = np.matmul(x, params["W"].data, out=self._array("z", (x.shape[0], self.out_features), self.dtype))
+        z += params["b"].data  # (N, H)
         return z
 
     def _checked_input(self, x) -> np.ndarray:
@@ -68,7 +69,7 @@ class Dense(Module):
         gradients accumulate (``+=``) so two backward calls add up.
         """
         dout = self._accumulate(dout)
-        return np.matmul(dout, self.W.T, out=self._array("dx", (dout.shape[0], self.in_features),
+        return np.matmul(dout, self._params["W"].data.T, out=self._array("dx", (dout.shape[0], self.in_features),
                                                            self.dtype))  # (N, D)
 
     def backward_params(self, dout) -> None:

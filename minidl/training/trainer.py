@@ -113,7 +113,7 @@ class Trainer:
                 loss, logits = self.train_step(xb, yb)
                 n = len(yb)
                 total_loss += loss * n
-                correct += int((logits.argmax(axis=1) == yb).sum())
+                correct += np.count_nonzero(logits.argmax(axis=1) == yb)
                 seen += n
                 bar.update(n)
                 if self.progress and (bar.n == n or self.step % 20 == 0):

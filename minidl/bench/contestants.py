@@ -46,7 +46,7 @@ def engine_path(x, y, sizes, batch_size, dtype, seed):
     """The same MLP as engine Tensors: forward builds a graph, ``backward()`` sweeps it."""
     init = mlp(sizes, rng=seed, dtype=dtype)  # the same initial weights as the layer path
     params = [Tensor(p.data.copy(), requires_grad=True) for p in init.parameters()]
-    velocity = [np.zeros_like(p.data) for p in params]
+    update = _momentum_sgd([p.data for p in params])
     loader = DataLoader(x, y, batch_size, rng=seed)
 
     def step(xb, yb):
@@ -59,10 +59,7 @@ def engine_path(x, y, sizes, batch_size, dtype, seed):
         for p in params:
             p.zero_grad()
         loss.backward()
-        for p, v in zip(params, velocity):  # v ← μv + g;  p ← p − lr·v, as SGD.step does
-            v *= MOMENTUM
-            v += p.grad
-            p.data -= LR * v
+        update([p.grad for p in params])
 
     def run_epoch():
         for xb, yb in loader:
@@ -81,13 +78,13 @@ def numpy_inline(x, y, sizes, batch_size, dtype, seed):
     """
     params = [p.data.copy() for p in mlp(sizes, rng=seed, dtype=dtype).parameters()]
     weights, biases = params[0::2], params[1::2]
-    grads, velocity, scratch = ([np.zeros_like(p) for p in params] for _ in range(3))
+    grads = [np.zeros_like(p) for p in params]
+    update = _momentum_sgd(params)
     outs = [np.empty((batch_size, width), dtype) for width in sizes[1:]]  # Z, then H in place
     masks = [np.empty((batch_size, width), bool) for width in sizes[1:-1]]
     deltas = [np.empty((batch_size, width), dtype) for width in sizes[1:-1]]  # dH, then dZ
     loader = DataLoader(x, y, batch_size, rng=seed)
     last = len(weights) - 1
-    steps = 0
 
     def step(xb, yb):
         n = len(yb)
@@ -111,22 +108,34 @@ def numpy_inline(x, y, sizes, batch_size, dtype, seed):
             if i:
                 g = np.matmul(g, weights[i].T, out=deltas[i - 1][:n])
                 g *= masks[i - 1][:n]
-        for p, g, v, buf in zip(params, grads, velocity, scratch):
+        update(grads)
+
+    def run_epoch():
+        for xb, yb in loader:
+            step(xb, yb)
+    run_epoch.weights = lambda: params
+    return run_epoch
+
+
+def _momentum_sgd(params):
+    """``update(grads)``: v ← μv + g, p ← p − lr·v on plain arrays, in place (PyTorch's rule,
+    as ``minidl.SGD``), flushing subnormal momentum every ``SGD.FLUSH_EVERY`` steps as it does."""
+    velocity = [np.zeros_like(p) for p in params]
+    scratch = [np.empty_like(p) for p in params]
+    steps = 0
+
+    def update(grads):
+        nonlocal steps
+        for p, g, v, buf in zip(params, grads, velocity, scratch, strict=True):
             v *= MOMENTUM
             v += g
             np.multiply(v, LR, out=buf)
             p -= buf
-
-    def run_epoch():
-        nonlocal steps
-        for xb, yb in loader:
-            step(xb, yb)
-            steps += 1
-            if steps % SGD.FLUSH_EVERY == 0:
-                for v in velocity:
-                    v[np.abs(v) < SGD.FLUSH_BELOW] = 0
-    run_epoch.weights = lambda: params
-    return run_epoch
+        steps += 1
+        if steps % SGD.FLUSH_EVERY == 0:
+            for v in velocity:
+                v[np.abs(v) < SGD.FLUSH_BELOW] = 0
+    return update
 
 
 def gemm_bound(x, y, sizes, batch_size, dtype, seed):

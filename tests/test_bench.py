@@ -55,3 +55,11 @@ def test_layer_engine_and_numpy_contestants_train_to_the_same_weights():
     for name in ("engine_path", "numpy_inline"):
         for ours, theirs in zip(reference, runs[name].weights(), strict=True):
             np.testing.assert_allclose(theirs, ours, rtol=1e-12, atol=1e-14, err_msg=name)
+
+
+def test_ratios_pair_the_rounds_so_a_slow_spell_cancels():
+    # round 2 ran on a machine ten times slower: per round, a is always about twice b
+    rows = summarise({"a": [2.0, 20.0, 2.2], "b": [1.0, 10.0, 1.0]}, 1, {"b": "b"})
+    assert rows[0]["vs_b"] == 2.0  # the median of 2, 2, 2.2; the medians' ratio would say 2.2
+    unpaired = summarise({"a": [2.0, 4.0, 3.0], "b": [1.0, 2.0]}, 1, {"b": "b"})
+    assert unpaired[0]["vs_b"] == 3.0 / 1.5  # different round counts: the medians' ratio

@@ -1,7 +1,9 @@
 """Interleaved timing: A B C A B C …, so a noisy machine slows every contestant alike.
 
 Medians, never means (one preempted run must not decide a ratio), and every ratio is
-taken against a reference measured in the same process and the same rounds.
+taken against a reference measured in the same process and the same rounds: round by
+round where both ran equally often (a slow spell of the machine then slows both sides
+of each ratio), else as the ratio of the two medians.
 """
 
 from __future__ import annotations
@@ -35,13 +37,21 @@ def summarise(times: dict[str, list[float]], samples_per_call: int, references: 
         row = {"name": name, "median_s": medians[name], "min_s": min(ts), "max_s": max(ts),
                "samples_per_s": samples_per_call / medians[name], "runs": len(ts)}
         for label, reference in references.items():
-            if reference in medians:
-                row[f"vs_{label}"] = medians[name] / medians[reference]
+            if reference in times:
+                row[f"vs_{label}"] = _ratio_of(ts, times[reference])
         for label, other in (speedups or {}).items():
-            if other in medians:
-                row[f"speedup_{label}"] = medians[other] / medians[name]
+            if other in times:
+                row[f"speedup_{label}"] = _ratio_of(times[other], ts)
         rows.append(row)
     return rows
+
+
+def _ratio_of(times: list[float], reference: list[float]) -> float:
+    """``times / reference``: the median of the round-by-round ratios when the two ran in
+    the same rounds, else the ratio of the medians."""
+    if len(times) == len(reference):
+        return statistics.median(t / r for t, r in zip(times, reference))
+    return statistics.median(times) / statistics.median(reference)
 
 
 def format_table(rows: list[dict], title: str, unit: str = "s/epoch") -> str:

@@ -64,14 +64,13 @@ class BatchNorm1d(Module):
 
     def forward(self, x) -> np.ndarray:
         """Y = γ ⊙ x̂ + β, caching x̂, 1/σ and whether the batch statistics were used."""
-        where = f"{self!r}.forward"
-        x = as_array(x, where)
-        check_shape(x, (None, self.num_features), where)
-        x = x.astype(self.dtype, copy=False)
+        if not (isinstance(x, np.ndarray) and x.dtype == self.dtype and x.ndim == 2
+                and x.shape[1] == self.num_features):
+            x = self._checked_input(x)  # the slow path: conversions and clear errors
         mean = x.mean(axis=0) if self.training else self.running_mean  # (D,)
         xhat = np.subtract(x, mean, out=self._array("xhat", x.shape, self.dtype))  # X − μ, (N, D)
         if self.training:
-            var = self._batch_statistics(x.shape[0], mean, xhat, where)
+            var = self._batch_statistics(x.shape[0], mean, xhat)
         else:
             var = self.running_var
         inv_std = 1 / np.sqrt(var + self.eps)  # (D,)
@@ -83,12 +82,18 @@ class BatchNorm1d(Module):
         out += self.beta
         return out
 
-    def _batch_statistics(self, n: int, mean: np.ndarray, centred: np.ndarray, where: str) -> np.ndarray:
+    def _checked_input(self, x) -> np.ndarray:
+        where = f"{self!r}.forward"
+        x = as_array(x, where)
+        check_shape(x, (None, self.num_features), where)
+        return x.astype(self.dtype, copy=False)
+
+    def _batch_statistics(self, n: int, mean: np.ndarray, centred: np.ndarray) -> np.ndarray:
         """The batch's biased variance (from X − μ, two-pass); folds μ and σ² into the running
         statistics."""
         if n < 2:
             raise ValueError(
-                f"{where}: training mode needs a batch of at least 2 samples to estimate a "
+                f"{self!r}.forward: training mode needs a batch of at least 2 samples to estimate a "
                 f"variance, got {n}; call eval() to use the running statistics"
             )
         var = np.einsum("nd,nd->d", centred, centred) / n  # (D,), biased: it normalises this batch

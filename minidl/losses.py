@@ -58,7 +58,9 @@ class SoftmaxCrossEntropy(Loss):
         shifted = np.array(z.T, order="C")  # (C, N)
         shifted -= shifted.max(axis=0)  # every entry ≤ 0
         p = np.exp(shifted)
-        total = p.sum(axis=0)  # (N,)
+        # Across rows numpy adds one row at a time (no pairwise summation), so S is summed
+        # in float64: float32 stays accurate for a million classes, float16 for thousands.
+        total = p.sum(axis=0, dtype=np.float64)  # (N,)
         p /= total
         log_total = np.log(total)
         if y.ndim == 1:

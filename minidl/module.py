@@ -48,6 +48,9 @@ class Parameter:
         """``p.grad = g`` copies into the existing array: optimizers and layers keep theirs."""
         if value is self._grad:  # `p.grad += g` and `p.grad *= s` end by assigning the same array
             return
+        if value is None:
+            raise TypeError("Parameter.grad cannot be None: each parameter keeps one gradient array "
+                            "(zero_grad(lazy=True) gives the saving of PyTorch's set_to_none)")
         value = np.asarray(value)
         if value.shape != self._grad.shape:
             raise ValueError(f"Parameter: cannot set a gradient of shape {value.shape} on a "
@@ -83,6 +86,11 @@ class Parameter:
             self._grad.fill(0)
             self._grad_zero_pending = False
 
+    def raw_grad(self) -> np.ndarray:
+        """The gradient array as it is, without writing a pending lazy zero (for code that
+        arranges memory, like the optimizers' blocks; everyone else reads ``.grad``)."""
+        return self._grad
+
     def settle_grad(self) -> None:
         """Write the zeros a lazy ``zero_grad`` left pending (reading ``.grad`` does this too)."""
         if self._grad_zero_pending:
@@ -92,9 +100,10 @@ class Parameter:
     def move_to(self, data: np.ndarray, grad: np.ndarray) -> None:
         """Keep the value and gradient in ``data`` and ``grad`` from now on (copied in first):
         how ``Module.flatten_parameters`` puts all of a model's parameters side by side."""
-        if data.shape != self.data.shape or grad.shape != self.data.shape:
-            raise ValueError(f"Parameter.move_to: expected arrays of shape {self.data.shape}, "
-                             f"got {data.shape} and {grad.shape}")
+        if data.shape != self.data.shape or grad.shape != self.data.shape \
+                or data.dtype != self.dtype or grad.dtype != self.dtype:
+            raise ValueError(f"Parameter.move_to: expected arrays of shape {self.data.shape} and dtype "
+                             f"{self.dtype}, got {data.shape} {data.dtype} and {grad.shape} {grad.dtype}")
         data[...] = self.data
         grad[...] = self.grad
         self.data, self._grad = data, grad

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .module import Parameter
+from .param_blocks import blocks_of
 
 
 class Optimizer:
@@ -32,24 +33,61 @@ class Optimizer:
                 )
         self.hyper = hyper
         self.steps = 0
-        # Updates run over blocks: runs of parameters lying back to back in memory
-        # (Module.flatten_parameters) are one array here, so a step costs a few numpy calls
-        # instead of a few per parameter; state gets the same layout, viewed per parameter.
-        self._blocks = _blocks(self.params)
+        self._state: dict[str, list[np.ndarray]] = {}  # per-parameter views, what state_dict shows
+        self._arrange()
+
+    # Updates run over blocks (minidl.param_blocks): parameters lying back to back in memory
+    # (Module.flatten_parameters) are one array here, and so is their state, which
+    # state_dict sees as per-parameter views. The blocks hold the arrays the parameters had
+    # when they were made; a step first checks that every parameter still has those
+    # (not rebound, re-flattened or copied) and otherwise arranges the blocks anew.
+
+    def _state_names(self) -> tuple[str, ...]:
+        """Names of the per-parameter state buffers (e.g. ``("momentum",)``)."""
+        return ()
+
+    def _arrange(self) -> None:
+        """(Re)build the blocks, a zeroed state array per block and name (values carried over
+        from the previous per-parameter views), and a scratch array per block."""
+        self._blocks = blocks_of(self.params)
+        self._layout = [(p.data, p.raw_grad()) for p in self.params]
+        self._flat: dict[str, list[np.ndarray]] = {}
+        for name in self._state_names():
+            flat = [np.zeros_like(block.data) for block in self._blocks]
+            views = [view for block, array in zip(self._blocks, flat) for view in block.views(array)]
+            for view, previous in zip(views, self._state.get(name, ())):
+                np.copyto(view, previous)
+            self._flat[name], self._state[name] = flat, views
         self._scratch = [np.empty_like(block.data) for block in self._blocks]
+        self._scratch2 = None  # a second scratch array per block, for the updates that need one
         self._tiny = [np.empty(block.data.shape, dtype=bool) for block in self._blocks]  # flush masks
 
-    def _block_state(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """A zeroed state buffer per block, and its views shaped like each parameter."""
-        flat = [np.zeros_like(block.data) for block in self._blocks]
-        views = [view for block, array in zip(self._blocks, flat) for view in block.views(array)]
-        return flat, views
-
-    def _settled_blocks(self) -> list[_Block]:
-        for block in self._blocks:
-            for param in block.params:
-                param.settle_grad()  # the block reads the gradients without .grad's check
+    def _current_blocks(self) -> list:
+        """The blocks, checked against the parameters' arrays, with pending lazy zeros written."""
+        for param, (data, grad) in zip(self.params, self._layout):
+            if param.data is not data or param.raw_grad() is not grad:
+                self._arrange()  # a parameter has new arrays: follow them, keeping the state
+                break
+        for param in self.params:
+            param.settle_grad()  # blocks read the gradient arrays without .grad's check
         return self._blocks
+
+    def _second_scratch(self) -> list[np.ndarray]:
+        if self._scratch2 is None:
+            self._scratch2 = [np.empty_like(block.data) for block in self._blocks]
+        return self._scratch2
+
+    def __getstate__(self) -> dict:
+        """copy, deepcopy and pickle keep the parameters and per-parameter state; the blocks
+        are views into the original's arrays, so the copy arranges its own."""
+        derived = ("_blocks", "_layout", "_flat", "_scratch", "_scratch2", "_tiny")
+        state = {key: value for key, value in self.__dict__.items() if key not in derived}
+        state["_state"] = {name: [view.copy() for view in views] for name, views in self._state.items()}
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._arrange()
 
     def __getattr__(self, name):
         hyper = self.__dict__.get("hyper", {})
@@ -78,7 +116,7 @@ class Optimizer:
     def _flush_subnormals(self) -> None:
         if self.steps % self.FLUSH_EVERY:
             return
-        for arrays in self._flat_state().values():
+        for arrays in self._flat.values():
             for state, scratch, tiny in zip(arrays, self._scratch, self._tiny):
                 if state.dtype.itemsize < 8:  # float64's subnormals start at 1e-308: never reached
                     np.abs(state, out=scratch)
@@ -92,11 +130,7 @@ class Optimizer:
 
     def _state_arrays(self) -> dict[str, list[np.ndarray]]:
         """Per-parameter state buffers, by name (e.g. ``{"momentum": [v₀, v₁, …]}``)."""
-        return {}
-
-    def _flat_state(self) -> dict[str, list[np.ndarray]]:
-        """The same state, one array per block."""
-        return {}
+        return self._state
 
     def state_dict(self) -> dict:
         """Hyper-parameters, step count and copies of the per-parameter state."""
@@ -163,34 +197,34 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum > 0")
         super().__init__(params, lr=float(lr), momentum=float(momentum), nesterov=bool(nesterov),
                          weight_decay=float(weight_decay))
-        self._velocity_blocks, self._velocity = self._block_state() if momentum else ([], [])
-        self._direction = None  # Nesterov's g + μv, made on its first step
+    def _state_names(self):
+        return ("momentum",) if self.hyper["momentum"] else ()
 
-    def _state_arrays(self):
-        return {"momentum": self._velocity} if self._velocity else {}
-
-    def _flat_state(self):
-        return {"momentum": self._velocity_blocks} if self._velocity_blocks else {}
+    @property
+    def _velocity(self) -> list[np.ndarray]:
+        """The momentum buffer of each parameter (views into the blocks' buffers)."""
+        return self._state.get("momentum", [])
 
     def step(self) -> None:
         """Apply one update to every parameter, in place."""
         lr, mu, wd, nesterov = self.lr, self.momentum, self.weight_decay, self.nesterov
-        if nesterov and self._direction is None:  # also when a Nesterov state was loaded
-            self._direction = [np.empty_like(block.data) for block in self._blocks]
-        for i, block in enumerate(self._settled_blocks()):
+        blocks = self._current_blocks()
+        velocity = self._flat.get("momentum")
+        direction = self._second_scratch() if nesterov else None  # for g + μv
+        for i, block in enumerate(blocks):
             g, buf = block.grad, self._scratch[i]
             if wd:
                 np.multiply(block.data, wd, out=buf)  # g + λp, leaving p.grad untouched
                 buf += g
                 g = buf
             if mu:
-                v = self._velocity_blocks[i]
+                v = velocity[i]
                 v *= mu
                 v += g
                 if nesterov:
-                    direction = np.multiply(v, mu, out=self._direction[i])
-                    direction += g
-                    g = direction
+                    ahead = np.multiply(v, mu, out=direction[i])
+                    ahead += g
+                    g = ahead
                 else:
                     g = v
             np.multiply(g, lr, out=buf)
@@ -227,15 +261,8 @@ class Adam(Optimizer):
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
         super().__init__(params, lr=float(lr), betas=betas, eps=float(eps),
                          weight_decay=float(weight_decay))
-        self._m_blocks, self._m = self._block_state()
-        self._v_blocks, self._v = self._block_state()
-        self._scratch2 = [np.empty_like(block.data) for block in self._blocks]
-
-    def _state_arrays(self):
-        return {"exp_avg": self._m, "exp_avg_sq": self._v}
-
-    def _flat_state(self):
-        return {"exp_avg": self._m_blocks, "exp_avg_sq": self._v_blocks}
+    def _state_names(self):
+        return ("exp_avg", "exp_avg_sq")
 
     def step(self) -> None:
         """Apply one Adam update to every parameter, in place."""
@@ -244,8 +271,8 @@ class Adam(Optimizer):
         step_size = self.lr / (1 - beta1 ** self.steps)
         sqrt_bc2 = math.sqrt(1 - beta2 ** self.steps)  # a Python float: an np.float64 would
         # promote float32 work to float64 through a temporary
-        for block, m, v, buf, denom in zip(self._settled_blocks(), self._m_blocks, self._v_blocks,
-                                           self._scratch, self._scratch2):
+        for block, m, v, buf, denom in zip(self._current_blocks(), self._flat["exp_avg"],
+                                           self._flat["exp_avg_sq"], self._scratch, self._second_scratch()):
             g = block.grad
             if wd:
                 np.multiply(block.data, wd, out=buf)
@@ -266,53 +293,6 @@ class Adam(Optimizer):
             buf *= step_size
             block.data -= buf
         self._flush_subnormals()
-
-
-class _Block:
-    """Parameters whose values, and whose gradients, lie back to back in memory, with a
-    1-D view over all the values (``data``) and one over all the gradients (``grad``)."""
-
-    __slots__ = ("params", "data", "grad")
-
-    def __init__(self, params: list[Parameter], data: np.ndarray, grad: np.ndarray):
-        self.params, self.data, self.grad = params, data, grad
-
-    def views(self, flat: np.ndarray) -> list[np.ndarray]:
-        """``flat`` (laid out like ``data``) cut into one view per parameter, shaped like it."""
-        views, offset = [], 0
-        for param in self.params:
-            views.append(flat[offset:offset + param.size].reshape(param.shape))
-            offset += param.size
-        return views
-
-
-def _blocks(params: list[Parameter]) -> list[_Block]:
-    """Group consecutive parameters into blocks wherever both their values and their
-    gradients continue exactly where the previous ones end, in the same buffer."""
-    blocks: list[_Block] = []
-    for param in params:
-        if blocks:
-            last = blocks[-1]
-            data, grad = _joined(last.data, param.data), _joined(last.grad, param._grad)
-            if data is not None and grad is not None:
-                blocks[-1] = _Block(last.params + [param], data, grad)
-                continue
-        blocks.append(_Block([param], param.data.reshape(-1), param._grad.reshape(-1)))
-    return blocks
-
-
-def _joined(flat: np.ndarray, array: np.ndarray) -> np.ndarray | None:
-    """One 1-D view over ``flat`` then ``array`` if ``array`` starts where ``flat`` ends inside
-    the same 1-D buffer, else None."""
-    base = flat.base
-    if base is None or array.base is not base or base.ndim != 1 or array.dtype != base.dtype \
-            or not array.flags.c_contiguous:
-        return None
-    start = flat.__array_interface__["data"][0]
-    if array.__array_interface__["data"][0] != start + flat.nbytes:
-        return None
-    offset = (start - base.__array_interface__["data"][0]) // base.itemsize
-    return base[offset:offset + flat.size + array.size]
 
 
 def _check_non_negative(value, what: str) -> None:

@@ -1,12 +1,14 @@
 """Lazily zeroed gradients and parameters side by side in memory: two speed-ups of the
 training step that must change no number and no behaviour anyone can observe."""
 
+import copy
+
 import numpy as np
 import pytest
 
 from minidl import SGD, Adam, BatchNorm1d, Dense, Parameter, ReLU, Sequential, SoftmaxCrossEntropy
 from minidl.models import mlp
-from minidl.optim import _blocks
+from minidl.param_blocks import blocks_of
 
 OPTIMIZERS = {
     "sgd": lambda ps: SGD(ps, lr=0.1),
@@ -90,7 +92,7 @@ def test_mlp_comes_flattened_and_one_block_serves_the_optimizer():
 
 def test_separate_parameters_each_get_a_block():
     params = [Parameter(np.zeros((2, 3))), Parameter(np.zeros(3))]
-    assert [len(b.params) for b in _blocks(params)] == [1, 1]
+    assert [len(b.params) for b in blocks_of(params)] == [1, 1]
 
 
 def test_lazy_zero_reads_as_zero_and_a_backward_writes_straight_in():
@@ -137,3 +139,59 @@ def test_move_to_refuses_arrays_of_another_shape():
     p = Parameter(np.zeros(4))
     with pytest.raises(ValueError, match="Parameter.move_to"):
         p.move_to(np.zeros(5), np.zeros(4))
+    with pytest.raises(ValueError, match="dtype float64"):
+        p.move_to(np.zeros(4, np.float32), np.zeros(4, np.float32))
+
+
+def one_step(opt, value=1.0):
+    for p in opt.params:
+        p.grad[...] = value
+    opt.step()
+
+
+@pytest.mark.parametrize("flat", [False, True])
+def test_a_deep_copied_model_and_optimizer_train_together(flat):
+    model = build(flat, dtype="float64")
+    opt = SGD(model.parameters(), lr=1.0, momentum=0.9)
+    one_step(opt)
+    model2, opt2 = copy.deepcopy((model, opt))
+    before = [p.data.copy() for p in model2.parameters()]
+    one_step(opt2)  # v = 0.9·1 + 1 = 1.9 for every element
+    for p, b in zip(model2.parameters(), before):
+        np.testing.assert_allclose(p.data, b - 1.9)
+    np.testing.assert_allclose(opt2.state_dict()["state"]["momentum"][0], 1.9)
+    np.testing.assert_allclose(opt.state_dict()["state"]["momentum"][0], 1.0)  # the original is untouched
+
+
+def test_rebinding_a_parameter_array_is_followed_and_keeps_the_state():
+    p = Parameter(np.ones(3))
+    opt = SGD([p], lr=1.0, momentum=0.5)
+    one_step(opt)  # v = 1, p = 0
+    p.data = np.full(3, 10.0)  # new arrays, PyTorch-style
+    one_step(opt)  # v = 0.5 + 1 = 1.5
+    np.testing.assert_allclose(p.data, 8.5)
+
+
+def test_non_contiguous_parameters_are_updated_in_place():
+    p = Parameter(np.ones((3, 4)))
+    p.data = np.ones((4, 3)).T  # a transposed view: not C-contiguous
+    opt = Adam([p], lr=0.1)
+    one_step(opt)
+    np.testing.assert_allclose(p.data, 0.9, rtol=1e-6)
+
+
+def test_flattening_after_the_optimizer_was_built_is_followed_and_keeps_the_state():
+    model = build(False, dtype="float64")
+    opt = SGD(model.parameters(), lr=1.0, momentum=0.5)
+    one_step(opt)
+    model.flatten_parameters()
+    before = [p.data.copy() for p in model.parameters()]
+    one_step(opt)
+    assert len(opt._blocks) == 1
+    for p, b in zip(model.parameters(), before):
+        np.testing.assert_allclose(p.data, b - 1.5)
+
+
+def test_setting_a_gradient_to_none_says_what_to_do_instead():
+    with pytest.raises(TypeError, match="lazy=True"):
+        Parameter(np.zeros(2)).grad = None

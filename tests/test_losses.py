@@ -150,3 +150,18 @@ def test_logits_must_be_2d():
 def test_backward_before_forward(loss_fn):
     with pytest.raises(RuntimeError, match=rf"{type(loss_fn).__name__}\(\)\.backward called before forward"):
         loss_fn.backward()
+
+
+def test_cross_entropy_stays_accurate_for_a_hundred_thousand_float32_classes():
+    rng = np.random.default_rng(0)
+    z = (rng.standard_normal((4, 100_000)) * 1e-3).astype(np.float32)
+    y = rng.integers(0, 100_000, 4)
+    loss_fn = SoftmaxCrossEntropy()
+    loss, grad = loss_fn(z, y), loss_fn.backward()
+    z64 = z.astype(np.float64)
+    log_p = z64 - z64.max(axis=1, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
+    expected = np.exp(log_p)
+    expected[np.arange(4), y] -= 1
+    assert loss == pytest.approx(-log_p[np.arange(4), y].mean(), rel=1e-6)
+    np.testing.assert_allclose(grad, expected / 4, rtol=1e-5, atol=1e-12)

@@ -2,9 +2,10 @@
 
 Contestants (``minidl.bench.contestants``): the layer path ``minidl train`` runs, the
 same MLP on the autodiff engine, the same step hand-written in numpy, the GEMM-only
-lower bound, and PyTorch eager when it is importable; then the micrograd demo step (scalar graph vs array engine vs PyTorch)
-and the memory a training step holds. Speed is shown as ratios against references
-measured in the same run, never as absolute promises.
+lower bound, and PyTorch eager when it is importable; then the micrograd demo step
+(scalar graph vs array engine vs PyTorch) and the memory a training step holds. Speed
+is shown as ratios against references measured in the same run, never as absolute
+promises.
 """
 
 from __future__ import annotations

@@ -69,8 +69,8 @@ class Dense(Module):
         gradients accumulate (``+=``) so two backward calls add up.
         """
         dout = self._accumulate(dout)
-        return np.matmul(dout, self._params["W"].data.T, out=self._array("dx", (dout.shape[0], self.in_features),
-                                                           self.dtype))  # (N, D)
+        dx = self._array("dx", (dout.shape[0], self.in_features), self.dtype)
+        return np.matmul(dout, self._params["W"].data.T, out=dx)  # (N, D)
 
     def backward_params(self, dout) -> None:
         """dW += Xᵀ dZ,  db += Σ_n dZ[n], skipping dX = dZ Wᵀ (the input is data)."""

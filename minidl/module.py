@@ -138,6 +138,10 @@ class Module:
     """
 
     def __setattr__(self, name: str, value) -> None:
+        plain = self.__dict__
+        if name in plain and not isinstance(value, (Parameter, Module)):
+            plain[name] = value  # an ordinary attribute set again (`self._cache = x`, every step)
+            return
         params = self.__dict__.setdefault("_params", {})
         children = self.__dict__.setdefault("_children", {})
         buffers = self.__dict__.get("_buffers", {})
@@ -217,8 +221,9 @@ class Module:
         overwritten by its next call — so it is off by default, and turning it off
         frees the arrays. The numbers computed are the same either way.
         """
-        self.__dict__["_reuse"] = bool(enabled)
-        if not enabled:
+        if enabled:
+            self.__dict__.setdefault("_workspace", {})  # present exactly while reuse is on
+        else:
             self.__dict__.pop("_workspace", None)
         for _, child in self.children():
             child.use_workspace(enabled)
@@ -226,9 +231,9 @@ class Module:
 
     def _array(self, name: str, shape: tuple, dtype) -> np.ndarray:
         """An uninitialised array to write a result into: the workspace's when reuse is on."""
-        if not self.__dict__.get("_reuse"):
+        workspace = self.__dict__.get("_workspace")
+        if workspace is None:
             return np.empty(shape, dtype)
-        workspace = self.__dict__.setdefault("_workspace", {})
         array = workspace.get(name)
         if array is None or array.shape != shape or array.dtype != dtype:
             array = workspace[name] = np.empty(shape, dtype)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .module import Parameter
-from .param_blocks import blocks_of
+from .param_blocks import Block, blocks_of
 
 
 class Optimizer:
@@ -62,7 +62,7 @@ class Optimizer:
         self._scratch2 = None  # a second scratch array per block, for the updates that need one
         self._tiny = [np.empty(block.data.shape, dtype=bool) for block in self._blocks]  # flush masks
 
-    def _current_blocks(self) -> list:
+    def _current_blocks(self) -> list[Block]:
         """The blocks, checked against the parameters' arrays, with pending lazy zeros written."""
         for param, (data, grad) in zip(self.params, self._layout):
             if param.data is not data or param.raw_grad() is not grad:

@@ -139,7 +139,8 @@ class Module:
 
     def __setattr__(self, name: str, value) -> None:
         plain = self.__dict__
-        if name in plain and not isinstance(value, (Parameter, Module)):
+        if name in plain and not isinstance(value, (Parameter, Module)) \
+                and name not in plain.get("_params", ()):
             plain[name] = value  # an ordinary attribute set again (`self._cache = x`, every step)
             return
         params = self.__dict__.setdefault("_params", {})
@@ -276,8 +277,9 @@ class Module:
             yield from child.named_parameters(prefix + name + ".")
 
     def parameters(self) -> list[Parameter]:
-        """All parameters, in the order ``named_parameters`` gives them."""
-        return [param for _, param in self.named_parameters()]
+        """All parameters, in the order ``named_parameters`` gives them, each once (a parameter
+        shared by two layers is listed where it first appears, so it is updated once)."""
+        return list(dict.fromkeys(param for _, param in self.named_parameters()))
 
     def flatten_parameters(self) -> Module:
         """Put every parameter's value side by side in one array, and every gradient in another.
@@ -405,20 +407,26 @@ class Module:
 
         On exit the buffers (running statistics), the random layers' RNG states, every
         forward cache and every train/eval flag are what they were on entry — for
-        measuring (memory, shapes) and checking code that must not change a model.
+        measuring (memory, shapes) and checking code that must not change a model. Inside
+        it the workspace is set aside, so arrays returned before stay intact.
         """
         modules = [m for _, m in self.named_modules()]
         buffers = [(array, array.copy()) for array in self.buffers()]
         rng = self.rng_states()
-        caches = [(m, m.__dict__.get("_cache"), m.training) for m in modules]
+        saved = [(m, m.__dict__.get("_cache"), m.training, m.__dict__.pop("_workspace", None))
+                 for m in modules]
         try:
             yield self
         finally:
-            for array, saved in buffers:
-                array[...] = saved
+            for array, values in buffers:
+                array[...] = values
             self.set_rng_states(rng)
-            for m, cache, training in caches:
+            for m, cache, training, workspace in saved:
                 m.__dict__["_cache"], m.__dict__["_training"] = cache, training
+                if workspace is None:
+                    m.__dict__.pop("_workspace", None)
+                else:
+                    m.__dict__["_workspace"] = workspace
 
     def memory_report(self, batch_size: int, **kwargs):
         """Bytes cached for backward per layer at ``batch_size``, parameters, gradients

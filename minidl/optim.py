@@ -22,15 +22,16 @@ class Optimizer:
         if isinstance(params, Parameter) or not hasattr(params, "__iter__"):
             raise TypeError(f"{type(self).__name__}: params must be an iterable of Parameters, e.g. "
                             f"model.parameters(), got {type(params).__name__}")
-        self.params = list(params)
-        if not self.params:
+        params = list(params)
+        if not params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
-        for i, param in enumerate(self.params):
+        for i, param in enumerate(params):
             if not isinstance(param, Parameter):
                 raise TypeError(
                     f"{type(self).__name__}: parameter {i} is a {type(param).__name__}, "
                     "expected minidl.Parameter (pass model.parameters())"
                 )
+        self.params = list(dict.fromkeys(params))  # a parameter listed twice is updated once
         self.hyper = hyper
         self.steps = 0
         self._state: dict[str, list[np.ndarray]] = {}  # per-parameter views, what state_dict shows
@@ -49,25 +50,31 @@ class Optimizer:
     def _arrange(self) -> None:
         """(Re)build the blocks, a zeroed state array per block and name (values carried over
         from the previous per-parameter views), and a scratch array per block."""
-        self._blocks = blocks_of(self.params)
-        self._layout = [(p.data, p.raw_grad()) for p in self.params]
-        self._flat: dict[str, list[np.ndarray]] = {}
+        blocks = blocks_of(self.params)
+        previous = {name: dict(zip(self.__dict__.get("_arranged", ()), views))
+                    for name, views in self._state.items()}  # by parameter: the list may have changed
+        flat, state = {}, {}
         for name in self._state_names():
-            flat = [np.zeros_like(block.data) for block in self._blocks]
-            views = [view for block, array in zip(self._blocks, flat) for view in block.views(array)]
-            for view, previous in zip(views, self._state.get(name, ())):
-                np.copyto(view, previous)
-            self._flat[name], self._state[name] = flat, views
-        self._scratch = [np.empty_like(block.data) for block in self._blocks]
+            flat[name] = [np.zeros_like(block.data) for block in blocks]
+            state[name] = [view for block, array in zip(blocks, flat[name]) for view in block.views(array)]
+            for param, view in zip(self.params, state[name]):
+                if param in previous.get(name, {}):
+                    np.copyto(view, previous[name][param])
+        # assigned only now: a parameter whose new array does not fit raises above and changes nothing
+        self._blocks, self._flat, self._state = blocks, flat, state
+        self._arranged = list(self.params)
+        self._layout = [(p, p.data, p.raw_grad()) for p in self.params]
+        self._scratch = [np.empty_like(block.data) for block in blocks]
         self._scratch2 = None  # a second scratch array per block, for the updates that need one
-        self._tiny = [np.empty(block.data.shape, dtype=bool) for block in self._blocks]  # flush masks
+        self._tiny = [np.empty(block.data.shape, dtype=bool) for block in blocks]  # flush masks
 
     def _current_blocks(self) -> list[Block]:
-        """The blocks, checked against the parameters' arrays, with pending lazy zeros written."""
-        for param, (data, grad) in zip(self.params, self._layout):
-            if param.data is not data or param.raw_grad() is not grad:
-                self._arrange()  # a parameter has new arrays: follow them, keeping the state
-                break
+        """The blocks, checked against the parameters and their arrays, with pending lazy
+        zeros written."""
+        if len(self.params) != len(self._layout) or any(
+                param is not p or param.data is not data or param.raw_grad() is not grad
+                for param, (p, data, grad) in zip(self.params, self._layout)):
+            self._arrange()  # a parameter came, went or has new arrays: follow, keeping the state
         for param in self.params:
             param.settle_grad()  # blocks read the gradient arrays without .grad's check
         return self._blocks
@@ -81,6 +88,7 @@ class Optimizer:
         """copy, deepcopy and pickle keep the parameters and per-parameter state; the blocks
         are views into the original's arrays, so the copy arranges its own."""
         derived = ("_blocks", "_layout", "_flat", "_scratch", "_scratch2", "_tiny")
+        # _arranged stays: the copied state is matched to the copied parameters through it
         state = {key: value for key, value in self.__dict__.items() if key not in derived}
         state["_state"] = {name: [view.copy() for view in views] for name, views in self._state.items()}
         return state
@@ -109,12 +117,17 @@ class Optimizer:
     # pixels) decay geometrically: below ~1e-38 float32 turns subnormal, which CPUs
     # handle tens of times slower, and a whole epoch nearly doubles. Every FLUSH_EVERY
     # steps, values below FLUSH_BELOW are set to 0 — far below anything that moves a
-    # weight (lr · 1e-30), and FLUSH_EVERY steps of decay by 0.9 cannot reach 1e-38 from it.
+    # weight (SGD: lr · 1e-30; Adam: see its _flush_is_harmless), and FLUSH_EVERY steps of
+    # decay by 0.9 cannot reach 1e-38 from it.
     FLUSH_EVERY = 64
     FLUSH_BELOW = 1e-30
 
+    def _flush_is_harmless(self) -> bool:
+        """Whether zeroing state below FLUSH_BELOW cannot change an update noticeably."""
+        return True
+
     def _flush_subnormals(self) -> None:
-        if self.steps % self.FLUSH_EVERY:
+        if self.steps % self.FLUSH_EVERY or not self._flush_is_harmless():
             return
         for arrays in self._flat.values():
             for state, scratch, tiny in zip(arrays, self._scratch, self._tiny):
@@ -264,14 +277,21 @@ class Adam(Optimizer):
     def _state_names(self):
         return ("exp_avg", "exp_avg_sq")
 
+    def _flush_is_harmless(self) -> bool:
+        # The update m̂/(√v̂ + ε) does not shrink with the gradient's scale: with ε = 0 a moment
+        # of 1e-31 still moves a weight by lr. With ε ≥ 1e-12 a flushed moment changes an update
+        # by at most lr · 1e-30 · 1000 / 1e-12 = lr · 1e-15 (1000: bias correction for β₁ ≤ 0.999).
+        return self.eps >= 1e-12
+
     def step(self) -> None:
         """Apply one Adam update to every parameter, in place."""
+        blocks = self._current_blocks()
         self.steps += 1
         (beta1, beta2), eps, wd = self.betas, self.eps, self.weight_decay
         step_size = self.lr / (1 - beta1 ** self.steps)
         sqrt_bc2 = math.sqrt(1 - beta2 ** self.steps)  # a Python float: an np.float64 would
         # promote float32 work to float64 through a temporary
-        for block, m, v, buf, denom in zip(self._current_blocks(), self._flat["exp_avg"],
+        for block, m, v, buf, denom in zip(blocks, self._flat["exp_avg"],
                                            self._flat["exp_avg_sq"], self._scratch, self._second_scratch()):
             g = block.grad
             if wd:
@@ -309,6 +329,7 @@ def clip_grad_norm(params, max_norm: float) -> float:
     """
     if not max_norm > 0:
         raise ValueError(f"Invalid max_norm: {max_norm}")
+    params = list(dict.fromkeys(params))  # read twice below (a generator would not be); a shared one once
     total = float(np.sqrt(sum(float(np.vdot(p.grad, p.grad)) for p in params)))
     if total > max_norm:
         scale = max_norm / (total + 1e-12)

@@ -78,10 +78,33 @@ def test_flatten_keeps_values_and_makes_views_of_one_buffer():
 def test_flatten_groups_by_dtype_and_moves_a_shared_parameter_once():
     shared = Dense(3, 3, rng=0, dtype="float64")
     model = Sequential(shared, ReLU(), shared, Dense(3, 2, rng=1, dtype="float32"))
+    assert len(model.parameters()) == 4  # the shared W and b are listed once
     model.flatten_parameters()
     assert {p.data.base.size for p in model.parameters()} == {12, 8}
     opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
-    assert [len(b.params) for b in opt._blocks] == [2, 2, 2]  # W b, W b again, then float32
+    assert [len(b.params) for b in opt._blocks] == [2, 2]
+
+
+def test_a_parameter_listed_twice_is_updated_once_with_one_state():
+    p = Parameter(np.zeros(2))
+    opt = SGD([p, p], lr=1.0, momentum=0.9)
+    for _ in range(3):
+        p.grad = np.ones(2)
+        opt.step()  # v: 1, 1.9, 2.71 — PyTorch's tied-weight result
+    np.testing.assert_allclose(p.data, -(1 + 1.9 + 2.71))
+    assert len(opt.state_dict()["state"]["momentum"]) == 1
+
+
+def test_parameters_added_to_the_list_later_are_updated_and_keep_others_state():
+    first, second = Parameter(np.zeros(2)), Parameter(np.zeros(2))
+    opt = SGD([first], lr=1.0, momentum=0.5)
+    first.grad = np.ones(2)
+    opt.step()  # first: v = 1
+    opt.params.insert(0, second)
+    first.grad, second.grad = np.ones(2), np.ones(2)
+    opt.step()  # first: v = 1.5; second: v = 1
+    np.testing.assert_allclose(first.data, -2.5)
+    np.testing.assert_allclose(second.data, -1.0)
 
 
 def test_mlp_comes_flattened_and_one_block_serves_the_optimizer():

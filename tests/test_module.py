@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from minidl import Dense, Module, Parameter, ReLU, Sequential
+from minidl.optim import clip_grad_norm
 
 
 class Affine(Module):
@@ -105,3 +106,23 @@ def test_gradient_attributes_stay_bound_to_the_parameter():
     assert "dW" not in vars(layer) and layer.dW is W.grad
     np.testing.assert_array_equal(W.grad, np.ones((2, 2)))
     np.testing.assert_array_equal(b.grad, [3.0, 4.0])
+
+
+def test_undisturbed_keeps_arrays_returned_from_the_workspace_intact():
+    model = Sequential(Dense(4, 3, rng=0), ReLU())
+    model.use_workspace(True)
+    out = model(np.ones((2, 4), dtype=np.float32))
+    kept = out.copy()
+    with model.undisturbed():
+        model(np.zeros((2, 4), dtype=np.float32))
+    np.testing.assert_array_equal(out, kept)
+    assert model(np.ones((2, 4), dtype=np.float32)) is out  # the workspace is back
+
+
+def test_clip_grad_norm_accepts_a_generator():
+    params = [Parameter(np.ones(4)) for _ in range(2)]
+    for p in params:
+        p.grad = np.ones(4)
+    total = clip_grad_norm((p for p in params), 1.0)
+    assert total == pytest.approx(np.sqrt(8))
+    assert np.sqrt(sum((p.grad ** 2).sum() for p in params)) == pytest.approx(1.0)

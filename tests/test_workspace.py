@@ -131,3 +131,13 @@ def test_float64_state_is_left_alone():
     for _ in range(SGD.FLUSH_EVERY):
         opt.step()
     assert opt._velocity[0][0] > 0
+
+
+def test_adam_leaves_tiny_moments_alone_when_eps_cannot_absorb_them():
+    """With eps = 0 the update m̂/√v̂ does not shrink with the gradient: a flush would change it."""
+    p = Parameter(np.zeros(3, dtype=np.float32))
+    opt = Adam([p], lr=1e-3, eps=0.0)
+    for _ in range(Adam.FLUSH_EVERY + 1):
+        p.grad = np.full(3, 1e-16, dtype=np.float32)
+        opt.step()
+    np.testing.assert_allclose(p.data, -1e-3 * (Adam.FLUSH_EVERY + 1), rtol=1e-3)

@@ -57,7 +57,7 @@ def engine_path(x, y, sizes, batch_size, dtype, seed):
                 h = h.relu()
         loss = -h.log_softmax(axis=1)[np.arange(len(yb)), yb].mean()
         for p in params:
-            p.zero_grad()
+            p.grad = None  # as PyTorch's zero_grad() (set_to_none): backward writes, not adds
         loss.backward()
         update([p.grad for p in params])
 

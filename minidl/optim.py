@@ -40,8 +40,9 @@ class Optimizer:
     # Updates run over blocks (minidl.param_blocks): parameters lying back to back in memory
     # (Module.flatten_parameters) are one array here, and so is their state, which
     # state_dict sees as per-parameter views. The blocks hold the arrays the parameters had
-    # when they were made; a step first checks that every parameter still has those
-    # (not rebound, re-flattened or copied) and otherwise arranges the blocks anew.
+    # when they were made; a step first checks that the parameter list and every parameter's
+    # arrays are still those (nothing added, removed, rebound, re-flattened or copied) and
+    # otherwise arranges the blocks anew, carrying each parameter's state over.
 
     def _state_names(self) -> tuple[str, ...]:
         """Names of the per-parameter state buffers (e.g. ``("momentum",)``)."""
@@ -51,8 +52,9 @@ class Optimizer:
         """(Re)build the blocks, a zeroed state array per block and name (values carried over
         from the previous per-parameter views), and a scratch array per block."""
         blocks = blocks_of(self.params)
-        previous = {name: dict(zip(self.__dict__.get("_arranged", ()), views))
-                    for name, views in self._state.items()}  # by parameter: the list may have changed
+        arranged = [param for param, _, _ in self.__dict__.get("_layout", ())]
+        previous = {name: dict(zip(arranged, views))  # by parameter: the list may have changed
+                    for name, views in self._state.items()}
         flat, state = {}, {}
         for name in self._state_names():
             flat[name] = [np.zeros_like(block.data) for block in blocks]
@@ -62,7 +64,6 @@ class Optimizer:
                     np.copyto(view, previous[name][param])
         # assigned only now: a parameter whose new array does not fit raises above and changes nothing
         self._blocks, self._flat, self._state = blocks, flat, state
-        self._arranged = list(self.params)
         self._layout = [(p, p.data, p.raw_grad()) for p in self.params]
         self._scratch = [np.empty_like(block.data) for block in blocks]
         self._scratch2 = None  # a second scratch array per block, for the updates that need one
@@ -87,8 +88,8 @@ class Optimizer:
     def __getstate__(self) -> dict:
         """copy, deepcopy and pickle keep the parameters and per-parameter state; the blocks
         are views into the original's arrays, so the copy arranges its own."""
-        derived = ("_blocks", "_layout", "_flat", "_scratch", "_scratch2", "_tiny")
-        # _arranged stays: the copied state is matched to the copied parameters through it
+        # _layout stays: the copied state is matched to the copied parameters through it
+        derived = ("_blocks", "_flat", "_scratch", "_scratch2", "_tiny")
         state = {key: value for key, value in self.__dict__.items() if key not in derived}
         state["_state"] = {name: [view.copy() for view in views] for name, views in self._state.items()}
         return state

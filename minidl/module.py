@@ -140,13 +140,15 @@ class Module:
     def __setattr__(self, name: str, value) -> None:
         plain = self.__dict__
         if name in plain and not isinstance(value, (Parameter, Module)) \
-                and name not in plain.get("_params", ()):
+                and name not in plain.get("_children", ()):
             plain[name] = value  # an ordinary attribute set again (`self._cache = x`, every step)
             return
         params = self.__dict__.setdefault("_params", {})
         children = self.__dict__.setdefault("_children", {})
         buffers = self.__dict__.get("_buffers", {})
         if isinstance(value, Parameter):
+            plain.pop(name, None)  # an attribute or child of that name would hide the parameter
+            children.pop(name, None)
             params[name] = value
             return
         if name in params:
@@ -164,6 +166,8 @@ class Module:
             return
         if isinstance(value, Module):
             children[name] = value
+        else:
+            children.pop(name, None)  # `self.act = None` removes a child
         object.__setattr__(self, name, value)
 
     def __getattr__(self, name: str):

@@ -126,3 +126,20 @@ def test_clip_grad_norm_accepts_a_generator():
     total = clip_grad_norm((p for p in params), 1.0)
     assert total == pytest.approx(np.sqrt(8))
     assert np.sqrt(sum((p.grad ** 2).sum() for p in params)) == pytest.approx(1.0)
+
+
+def test_assignments_replace_what_a_name_was():
+    class Box(Module):
+        def __init__(self):
+            self.a = 1.0
+            self.child = ReLU()
+
+    box = Box()
+    box.a = Parameter(np.ones(2))  # a plain attribute becomes a parameter
+    np.testing.assert_array_equal(box.a, np.ones(2))
+    box.a = np.full(2, 3.0)  # and is then assigned into
+    np.testing.assert_array_equal(box.parameters()[0].data, 3.0)
+    box.child = None  # a child removed
+    assert list(box.children()) == [] and box.child is None
+    box.child = Parameter(np.zeros(1))
+    assert [name for name, _ in box.named_parameters()] == ["a", "child"]

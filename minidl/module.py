@@ -295,7 +295,7 @@ class Module:
         parameter's own: call it first, as ``mlp()`` does. Returns ``self``.
         """
         by_dtype: dict[np.dtype, list[Parameter]] = {}
-        for param in dict.fromkeys(self.parameters()):  # a shared parameter moves once
+        for param in self.parameters():  # each once: a shared parameter moves once
             by_dtype.setdefault(param.dtype, []).append(param)
         for dtype, params in by_dtype.items():
             total = sum(p.size for p in params)

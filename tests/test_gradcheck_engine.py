@@ -160,16 +160,19 @@ def test_a_forward_that_disagrees_with_the_formulation_fails_the_loss_row():
     assert "forward disagrees" in report["loss"].note
 
 
+class Square(Module):
+    """A layer with no engine formulation registered: Y = X²."""
+
+    def forward(self, x):
+        self._cache = x
+        return x * x
+
+    def backward(self, dout):
+        """Y = X²  ⇒  dX = 2 X ⊙ dY."""
+        return 2 * self._cached() * dout
+
+
 def test_unknown_types_get_a_message_saying_how_to_register():
-    class Square(Module):
-        def forward(self, x):
-            self._cache = x
-            return x * x
-
-        def backward(self, dout):
-            """Y = X²  ⇒  dX = 2 X ⊙ dY."""
-            return 2 * self._cached() * dout
-
     class Hinge(Loss):
         def forward(self, pred, target):
             return float(np.maximum(0, 1 - pred * target).mean())
@@ -184,15 +187,6 @@ def test_unknown_types_get_a_message_saying_how_to_register():
 
 
 def test_registering_a_formulation_makes_a_new_layer_checkable(monkeypatch):
-    class Square(Module):
-        def forward(self, x):
-            self._cache = x
-            return x * x
-
-        def backward(self, dout):
-            """Y = X²  ⇒  dX = 2 X ⊙ dY."""
-            return 2 * self._cached() * dout
-
     monkeypatch.setattr(engine_forms, "_FORMS", dict(engine_forms._FORMS))  # no leak to other tests
     register_engine_form(Square, lambda layer, x, params: x * x)
     model = Sequential(Dense(3, 4, rng=0, dtype="float64"), Square(),

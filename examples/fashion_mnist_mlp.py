@@ -14,7 +14,7 @@ import numpy as np
 import minidl
 from minidl import SGD, SoftmaxCrossEntropy
 from minidl.data import DataLoader, load_dataset
-from minidl.models import mlp
+from minidl.nn.models import mlp
 from minidl.training import Trainer, evaluate, make_schedule
 
 

@@ -22,7 +22,7 @@ class StudentDense(Dense):
 
     def backward(self, dout):
         """Z = X W + b  ⇒  dX = dZ Wᵀ,  dW += Xᵀ dZ,  db += Σ_n dZ[n] (meant to, at least)."""
-        x = self._cached()
+        x = self.cached()
         self.dW += x.T @ dout  # (D, H)
         self.db += dout.mean(axis=0)  # the bug: mean over the batch, where Σ_n is right
         return dout @ self.W.T  # (N, D)

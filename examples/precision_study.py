@@ -20,7 +20,7 @@ import numpy as np
 
 from minidl import SGD, SoftmaxCrossEntropy
 from minidl.data import DataLoader, load_dataset
-from minidl.models import mlp
+from minidl.nn.models import mlp
 from minidl.training import MixedPrecision, Trainer, evaluate
 
 SIZES = [784, 128, 10]
@@ -49,7 +49,7 @@ def weight_gradients(model, x, y, dtype, scale=1.0):
     loss_fn(twin(x.astype(dtype)).astype(np.float32), y)
     twin.zero_grad()
     with np.errstate(over="ignore", invalid="ignore"):
-        twin.backward_params((loss_fn.backward() * scale).astype(dtype))
+        twin.backward((loss_fn.backward() * scale).astype(dtype))
     return [layer.dW for layer in twin.layers if hasattr(layer, "dW")]
 
 

@@ -20,9 +20,9 @@ import numpy as np
 
 from minidl import Adam, Dense, SoftmaxCrossEntropy
 from minidl.data import DataLoader, load_dataset
-from minidl.models import mlp
-from minidl.plots import plots_available
+from minidl.nn.models import mlp
 from minidl.training import GradientFlow, GradientFlowWarning, Trainer, plot_gradient_flow
+from minidl.viz.plots import plots_available
 
 DEPTH, WIDTH = 20, 64
 

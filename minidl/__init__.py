@@ -5,13 +5,22 @@ differences, the independent graph-autodiff engine (``minidl.autodiff``) and
 the test suite.
 """
 
-from .containers import Sequential
-from .layers import BatchNorm1d, Dense, Dropout, ReLU, Sigmoid, Tanh
-from .losses import MSELoss, SoftmaxCrossEntropy
-from .module import Module, Parameter
-from .npzio import CheckpointError
+from .io import FileFormatError, load, save
+from .nn import (
+                 BatchNorm1d,
+                 Dense,
+                 Dropout,
+                 Module,
+                 MSELoss,
+                 Parameter,
+                 ReLU,
+                 Sequential,
+                 Sigmoid,
+                 SoftmaxCrossEntropy,
+                 Tanh,
+                 mlp,
+)
 from .optim import SGD, Adam
-from .serialization import load, save
 
 __version__ = "0.1.0"
 
@@ -19,5 +28,5 @@ __all__ = [
     "Module", "Parameter", "Sequential",
     "Dense", "ReLU", "Tanh", "Sigmoid", "Dropout", "BatchNorm1d",
     "SoftmaxCrossEntropy", "MSELoss",
-    "SGD", "Adam", "save", "load", "CheckpointError",
+    "SGD", "Adam", "save", "load", "FileFormatError", "mlp",
 ]

@@ -17,7 +17,7 @@ class ScaledDense(Dense):
 class TransposedDW(Dense):
     def backward(self, dout):
         """A planted bug: dW = (Xᵀ dZ)ᵀ, the transpose of the right answer (W is square)."""
-        x = self._cached()
+        x = self.cached()
         self.dW += (x.T @ dout).T
         self.db += dout.sum(axis=0)
         return dout @ self.W.T
@@ -26,7 +26,7 @@ class TransposedDW(Dense):
 class OverwritingDense(Dense):
     def backward(self, dout):
         """A planted bug: dW = Xᵀ dZ assigned, not accumulated."""
-        x = self._cached()
+        x = self.cached()
         self.dW[...] = x.T @ dout
         self.db += dout.sum(axis=0)
         return dout @ self.W.T
@@ -35,7 +35,7 @@ class OverwritingDense(Dense):
 class UnsummedBias(Dense):
     def backward(self, dout):
         """A planted bug: db = dZ[0] instead of Σ_n dZ[n]."""
-        x = self._cached()
+        x = self.cached()
         self.dW += x.T @ dout
         self.db += dout[0]
         return dout @ self.W.T
@@ -44,7 +44,7 @@ class UnsummedBias(Dense):
 class TanhWithoutDerivative(Tanh):
     def backward(self, dout):
         """A planted bug: dZ = dH, forgetting the (1 − H²) factor."""
-        self._cached()
+        self.cached()
         return dout
 
 

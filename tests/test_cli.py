@@ -189,7 +189,7 @@ def test_divergence_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_p
     err = capsys.readouterr().err
     assert "diverged at step 41" in err and "layer 0 Dense(2 → 256)" in err
     assert "last good checkpoint" in err
-    from minidl.training.checkpoint import load_checkpoint
+    from minidl.io.checkpoint import load_checkpoint
     state = load_checkpoint(out / "checkpoint.npz")
     assert state.epoch == 1 and all(np.isfinite(p.data).all() for p in state.model.parameters())
 

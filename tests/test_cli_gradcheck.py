@@ -8,7 +8,7 @@ import minidl
 from minidl import Tanh
 from minidl.cli import main
 from minidl.gradcheck.suite import SPECIMENS
-from minidl.models import mlp
+from minidl.nn.models import mlp
 
 
 def run(capsys, *args):

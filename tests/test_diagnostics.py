@@ -12,7 +12,7 @@ import pytest
 
 from minidl import SGD, Dense, ReLU, Sequential, SoftmaxCrossEntropy, Tanh
 from minidl.data import DataLoader
-from minidl.models import mlp
+from minidl.nn.models import mlp
 from minidl.training import (
     GradientFlow,
     GradientFlowWarning,
@@ -161,7 +161,7 @@ def test_checkpointed_and_plain_models_report_the_same_flow():
     flows = []
     for segments in (None, 2):
         model = mlp([2, 8, 8, 8, 2], rng=0, dropout=0.2)
-        flows.append(_fit(Sequential(*model.layers, checkpoint_segments=segments)))
+        flows.append(_fit(Sequential(*model.layers, recompute_segments=segments)))
     assert flows[0].records == flows[1].records     # recomputing a segment changes nothing
 
 

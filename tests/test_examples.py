@@ -28,7 +28,7 @@ def test_fashion_mnist_script_trains_and_reloads(tmp_path, capsys):
 
 
 def test_checkpointing_example_reports_bit_identical_gradients(capsys):
-    assert load("checkpointing").main(["--depth", "6", "--width", "32", "--batch", "16"]) == 0
+    assert load("recompute").main(["--depth", "6", "--width", "32", "--batch", "16"]) == 0
     out = capsys.readouterr().out
     assert out.count("bit-identical") == 3 and "DIFFERENT" not in out
 

@@ -45,7 +45,7 @@ def test_wrong_relu_fails_even_on_kinks():
     class LeakyBug(ReLU):
         def backward(self, dout):
             """A planted bug: dZ = dH everywhere (the mask is forgotten)."""
-            self._cached()
+            self.cached()
             return dout
 
     x = np.array([[0.0, 1.0, -1.0, 0.0]])

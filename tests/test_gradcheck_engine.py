@@ -33,8 +33,8 @@ from minidl.gradcheck import (
     engine_forms,
     register_engine_form,
 )
-from minidl.losses import Loss
-from minidl.models import mlp
+from minidl.nn.losses import Loss
+from minidl.nn.models import mlp
 
 LAYERS = ["Dense", "ReLU", "Tanh", "Sigmoid", "Dropout", "BatchNorm1d train", "BatchNorm1d eval"]
 
@@ -127,12 +127,12 @@ def test_a_subclass_is_checked_against_its_parents_math():
     class StudentTanh(Tanh):
         def backward(self, dout):
             """dZ = dH ⊙ (1 − H²), recomputed from the input instead of the cached output."""
-            return dout * (1 - self._cached() ** 2)
+            return dout * (1 - self.cached() ** 2)
 
     class StudentSigmoid(Sigmoid):
         def backward(self, dout):
             """A planted bug: dZ = dH ⊙ H (the (1 − H) factor is missing)."""
-            return dout * self._cached()
+            return dout * self.cached()
 
     x, targets = np.linspace(-2, 2, 12).reshape(3, 4), np.zeros((3, 4))
     assert engine_forms.engine_form(StudentTanh()) is engine_forms.engine_form(Tanh())
@@ -164,12 +164,12 @@ class Square(Module):
     """A layer with no engine formulation registered: Y = X²."""
 
     def forward(self, x):
-        self._cache = x
+        self.cache = x
         return x * x
 
     def backward(self, dout):
         """Y = X²  ⇒  dX = 2 X ⊙ dY."""
-        return 2 * self._cached() * dout
+        return 2 * self.cached() * dout
 
 
 def test_unknown_types_get_a_message_saying_how_to_register():
@@ -230,13 +230,9 @@ def test_cross_check_leaves_the_model_as_it_was():
     assert dropout.rng_state() == stream and dropout.fix_mask is False
 
 
-@pytest.mark.parametrize("option", ["workspace", "checkpointing"])
-def test_models_reusing_arrays_or_recomputing_are_checked(option):
+def test_models_recomputing_are_checked():
     model = mlp([4, 6, 6, 3], rng=0, dtype="float64", batchnorm=True, dropout=0.2)
-    if option == "workspace":
-        model.use_workspace(True)  # outputs overwritten call after call
-    else:
-        model = Sequential(*model.layers, checkpoint_segments=3)
+    model = Sequential(*model.layers, recompute_segments=3)
     x = np.random.default_rng(0).standard_normal((5, 4))
     assert cross_check(model, x, np.arange(5) % 3, SoftmaxCrossEntropy()).ok
 
@@ -256,7 +252,7 @@ def test_batchnorm_backward_that_ignores_the_batch_statistics_is_caught():
         def backward(self, dout):
             """A planted bug: the evaluation-mode dX = dY γ σ⁻¹ used while training."""
             super().backward(dout)
-            _, inv_std, _ = self._cached()
+            _, inv_std, _ = self.cached()
             return dout * inv_std * self.gamma
 
     rng = np.random.default_rng(0)

@@ -6,7 +6,7 @@ from gradcheck_bugs import ScaledDense, planted
 
 from minidl import BatchNorm1d, Dense, Dropout, ReLU, Sequential, Tanh
 from minidl.gradcheck import check_directional, check_module
-from minidl.models import mlp
+from minidl.nn.models import mlp
 
 
 def small_models():
@@ -51,7 +51,7 @@ def test_relu_exactly_on_its_kink_passes_and_a_wrong_one_fails():
     class MasklessReLU(ReLU):
         def backward(self, dout):
             """A planted bug: dZ = dH everywhere (the mask is forgotten)."""
-            self._cached()
+            self.cached()
             return dout
 
     x = np.array([[0.0, 1.0, -1.0, 0.0], [2e-7, -3e-7, 0.5, 0.0]])

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from minidl import init
+from minidl.nn import init
 
 
 @pytest.mark.parametrize("name, variance", [

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minidl import SGD, BatchNorm1d, CheckpointError, Dense, Dropout, ReLU, Sequential, load, save
+from minidl import SGD, BatchNorm1d, Dense, Dropout, FileFormatError, ReLU, Sequential, load, save
 from minidl.gradcheck import check_module
-from minidl.models import mlp
-from minidl.npzio import read_npz, write_npz
+from minidl.io.npz import read_npz, write_npz
+from minidl.nn.models import mlp
 
 batch = st.integers(min_value=2, max_value=7)
 width = st.integers(min_value=1, max_value=6)
@@ -88,7 +88,7 @@ def test_a_wrong_batchnorm_backward_is_caught():
     class ForgetsTheBatchPaths(BatchNorm1d):
         def backward(self, dout):
             """A planted bug: dX = dY γ σ⁻¹, as if μ and σ² did not depend on X."""
-            xhat, inv_std, _ = self._cached()
+            xhat, inv_std, _ = self.cached()
             self.dgamma += (dout * xhat).sum(axis=0)
             self.dbeta += dout.sum(axis=0)
             return dout * inv_std * self.gamma
@@ -376,7 +376,7 @@ def test_a_file_missing_a_buffer_is_refused(tmp_path):
     meta, arrays = read_npz(path)
     del arrays["1.running_var"], meta["arrays"]
     write_npz(path, meta, arrays)
-    with pytest.raises(CheckpointError, match=r"missing keys \['1\.running_var'\]"):
+    with pytest.raises(FileFormatError, match=r"missing keys \['1\.running_var'\]"):
         load(path)
 
 

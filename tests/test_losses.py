@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minidl import MSELoss, SoftmaxCrossEntropy
-from minidl.functional import log_softmax, logsumexp, softmax
 from minidl.gradcheck import check_loss
+from minidl.nn.functional import log_softmax, logsumexp, softmax
 
 
 @settings(max_examples=30, deadline=None)

@@ -9,7 +9,7 @@ import minidl
 from minidl import SGD, SoftmaxCrossEntropy
 from minidl.cli import main
 from minidl.data import DataLoader, load_dataset
-from minidl.models import mlp
+from minidl.nn.models import mlp
 from minidl.training import MixedPrecision, Trainer
 
 

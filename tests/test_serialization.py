@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import minidl
-from minidl import CheckpointError, Dense, ReLU, Sequential, Sigmoid, Tanh, load, save
-from minidl.npzio import read_npz, write_npz
+from minidl import Dense, FileFormatError, ReLU, Sequential, Sigmoid, Tanh, load, save
+from minidl.io.npz import read_npz, write_npz
 
 
 def make_model(dtype="float32"):
@@ -63,18 +63,18 @@ def test_truncated_file(saved):
     data = saved.read_bytes()
     for keep in (0, 10, len(data) // 2, len(data) - 30):
         saved.write_bytes(data[:keep])
-        with pytest.raises(CheckpointError, match=rf"cannot load '{saved}'"):
+        with pytest.raises(FileFormatError, match=rf"cannot load '{saved}'"):
             load(saved)
 
 
 def test_empty_file(saved):
     saved.write_bytes(b"")
-    with pytest.raises(CheckpointError, match="truncated or corrupted"):
+    with pytest.raises(FileFormatError, match="truncated or corrupted"):
         load(saved)
 
 
 def test_every_byte_flip_is_caught_or_harmless(saved):
-    """A flip anywhere either raises CheckpointError or loads a bit-identical model
+    """A flip anywhere either raises FileFormatError or loads a bit-identical model
     (it hit a byte the format ignores, such as a zip timestamp) — never a wrong model."""
     data = saved.read_bytes()
     reference = load(saved).state_dict()
@@ -87,7 +87,7 @@ def test_every_byte_flip_is_caught_or_harmless(saved):
         saved.write_bytes(bytes(flipped))
         try:
             state = load(saved).state_dict()
-        except CheckpointError:
+        except FileFormatError:
             caught += 1
             continue
         for name, value in reference.items():
@@ -102,26 +102,26 @@ def test_flip_inside_the_weights_is_caught(saved):
     start = bytes(data).find(raw)
     data[start + 5] ^= 0x01
     saved.write_bytes(bytes(data))
-    with pytest.raises(CheckpointError, match=r"corrupted|CRC"):
+    with pytest.raises(FileFormatError, match=r"corrupted|CRC"):
         load(saved)
 
 
 def test_foreign_npz(tmp_path):
     path = tmp_path / "foreign.npz"
     np.savez(path, weights=np.ones(3))
-    with pytest.raises(CheckpointError, match="not a minidl file"):
+    with pytest.raises(FileFormatError, match="not a minidl file"):
         load(path)
 
 
 def test_not_a_zip_at_all(tmp_path):
     path = tmp_path / "model.npz"
     path.write_text("hello")
-    with pytest.raises(CheckpointError, match="truncated or corrupted"):
+    with pytest.raises(FileFormatError, match="truncated or corrupted"):
         load(path)
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(CheckpointError, match="no such file"):
+    with pytest.raises(FileFormatError, match="no such file"):
         load(tmp_path / "nope.npz")
 
 
@@ -131,8 +131,8 @@ def test_wrong_architecture_never_half_loads(tmp_path):
     model = make_model()
     arrays = model.state_dict()
     arrays["2.W"] = np.zeros((4, 5), dtype=np.float32)
-    write_npz(path, {"kind": "model", "architecture": minidl.serialization.architecture(model)}, arrays)
-    with pytest.raises(CheckpointError,
+    write_npz(path, {"kind": "model", "architecture": minidl.io.model_file.architecture(model)}, arrays)
+    with pytest.raises(FileFormatError,
                        match=r"weights do not fit the architecture.*2\.W has shape \(4, 5\)"):
         load(path)
 
@@ -140,16 +140,16 @@ def test_wrong_architecture_never_half_loads(tmp_path):
 def test_unknown_module_type(tmp_path):
     path = tmp_path / "m.npz"
     write_npz(path, {"kind": "model", "architecture": {"type": "Conv9d", "config": {}, "children": []}}, {})
-    with pytest.raises(CheckpointError, match="bad architecture record.*Conv9d"):
+    with pytest.raises(FileFormatError, match="bad architecture record.*Conv9d"):
         load(path)
 
 
 def test_newer_format_version(tmp_path, monkeypatch):
     path = tmp_path / "m.npz"
-    monkeypatch.setattr(minidl.npzio, "FORMAT_VERSION", 99)
+    monkeypatch.setattr(minidl.io.npz, "FORMAT_VERSION", 99)
     save(make_model(), path)
     monkeypatch.undo()
-    with pytest.raises(CheckpointError, match="format version 99 is not supported"):
+    with pytest.raises(FileFormatError, match="format version 99 is not supported"):
         load(path)
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from minidl import SGD, Dense, ReLU, Sequential, SoftmaxCrossEntropy, Tanh
 from minidl.data import DataLoader
-from minidl.models import mlp
+from minidl.nn.models import mlp
 from minidl.optim import clip_grad_norm
 from minidl.training import (
     BestCheckpoint,

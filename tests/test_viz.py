@@ -1,4 +1,4 @@
-"""Graph pictures (minidl.viz) and ``minidl viz``. Rendering needs Graphviz `dot`: those
+"""Graph pictures (minidl.viz.graphs) and ``minidl viz``. Rendering needs Graphviz `dot`: those
 tests skip without it, and the missing-program message is tested by hiding `dot`."""
 
 import doctest
@@ -13,7 +13,8 @@ import minidl.cli
 from minidl import ReLU, Sequential, save, viz
 from minidl.autodiff import Tensor, dot, to_dot
 from minidl.cli import viz as viz_cli
-from minidl.models import mlp
+from minidl.nn.memory import memory_report
+from minidl.nn.models import mlp
 
 HAVE_DOT = shutil.which("dot") is not None
 MISSING = ("Graphviz 'dot' was not found on PATH; install graphviz (apt-get install graphviz) "
@@ -71,16 +72,16 @@ def test_model_dot_labels_show_repr_shape_parameters_and_cached_bytes():
     assert nodes["n1"][:3] == ["1 BatchNorm1d(256)", "out (N, 256)", "512 parameters"]
     assert nodes["n8"][:3] == ["8 Dense(128 → 10)", "out (N, 10)", "1,290 parameters"]
     assert nodes["output"] == ["output", "(N, 10)"]
-    report = model.memory_report(64)
+    report = memory_report(model, 64)
     assert nodes["n0"][3] == f"cached {report.rows[0]['cached_bytes'] / 1024:.1f} KiB"
     assert all(len(lines) == 3 for lines in parse(viz.model_to_dot(model))[0].values()
                if lines[0] not in ("input", "output"))               # no batch size: no bytes
 
 
 def test_checkpointing_shows_its_segment_inputs_in_the_total():
-    model = Sequential(*mlp([8, 8, 8, 8, 8], rng=0).layers, checkpoint_segments=2)
+    model = Sequential(*mlp([8, 8, 8, 8, 8], rng=0).layers, recompute_segments=2)
     text = viz.model_to_dot(model, batch_size=16)
-    kept = model.memory_report(16).cached_bytes
+    kept = memory_report(model, 16).cached_bytes
     assert f"{kept / 1024:.1f} KiB cached for backward at N = 16; segment boundaries" in text
     assert reachable(parse(text)[1]) == set(parse(text)[0])
 

@@ -6,9 +6,9 @@ import json
 import sys
 
 from ..data import DataError, Normalizer, load_dataset
-from ..losses import SoftmaxCrossEntropy
-from ..npzio import CheckpointError
-from ..serialization import load_with_metadata
+from ..io.model_file import load_with_metadata
+from ..io.npz import FileFormatError
+from ..nn.losses import SoftmaxCrossEntropy
 from ..training import evaluate
 
 
@@ -42,7 +42,7 @@ def run(args, parser) -> int:
         dtype = model.parameters()[0].dtype if model.parameters() else ds.x_test.dtype
         result = evaluate(model, SoftmaxCrossEntropy(), ds.x_test.astype(dtype, copy=False),
                           ds.y_test, ds.num_classes)
-    except (CheckpointError, DataError, ValueError) as err:
+    except (FileFormatError, DataError, ValueError) as err:
         print(f"minidl eval: error: {err}", file=sys.stderr)
         return 1
     if args.json:

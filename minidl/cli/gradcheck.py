@@ -15,8 +15,8 @@ import warnings
 from ..gradcheck.cross import engine_tolerances
 from ..gradcheck.numerical import PrecisionWarning, tolerances
 from ..gradcheck.suite import SPECIMENS, check_case, model_case, needs_fast, resolve, run_checks
-from ..npzio import CheckpointError
-from ..serialization import load
+from ..io.model_file import load
+from ..io.npz import FileFormatError
 
 COLUMNS = ("layer", "check", "tensor", "shape", "max abs err", "max rel err", "result")
 
@@ -47,7 +47,7 @@ def run(args, parser) -> int:
         names = resolve(args.layers)
         case = model_case(load(args.model), args.model, dtype=args.dtype, seed=args.seed) \
             if args.model else None
-    except (CheckpointError, OSError, ValueError) as err:
+    except (FileFormatError, OSError, ValueError) as err:
         print(f"minidl gradcheck: error: {err}", file=sys.stderr)
         return 2
     print(header(args))

@@ -8,21 +8,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_write
 from ..data import DataError, DataLoader, load_dataset, train_val_split
-from ..losses import SoftmaxCrossEntropy
-from ..models import ACTIVATIONS, mlp
-from ..npzio import CheckpointError
+from ..io.atomic import atomic_write
+from ..io.checkpoint import load_checkpoint, save_checkpoint
+from ..io.model_file import save
+from ..io.npz import FileFormatError
+from ..nn.losses import SoftmaxCrossEntropy
+from ..nn.models import ACTIVATIONS, mlp
+from ..nn.snapshot import set_rng_states
 from ..optim import SGD, Adam
-from ..plots import plot_confusion, plot_curves, plots_available
-from ..serialization import save
 from ..training import (
     BestCheckpoint,
     Callback,
@@ -34,8 +34,8 @@ from ..training import (
     evaluate,
     make_schedule,
 )
-from ..training.checkpoint import load_checkpoint, save_checkpoint
 from ..training.schedules import SCHEDULES
+from ..viz.plots import plot_confusion, plot_curves, plots_available
 from .threads import blas_info, rerun_with_threads
 
 # The defaults: an MLP (with BatchNorm and a little dropout) that reaches 0.90 test
@@ -104,6 +104,9 @@ def add_parser(sub) -> None:
                    help="record per-layer gradient flow (norms, update ratios, activations, dead ReLUs) "
                         "into diagnostics.json and gradient-flow.png, warning on vanishing/exploding norms")
     g.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
+    g.add_argument("--teaching", action="store_true",
+                   help="train on the teaching path (each layer's own forward/backward and the optimizer's "
+                        "own step) instead of the planned one: the same numbers, slower")
     g.add_argument("--threads", type=int, help="BLAS threads (default: every core; see README, Performance)")
 
 
@@ -180,107 +183,126 @@ def run(args, parser) -> int:
             return code
     started = time.perf_counter()
     log = (lambda *a, **k: None) if args.quiet else print
-
-    # settings: defaults < resumed run < flags
-    args.stored_config, state = {}, None
-    if args.resume is not None:
-        try:
-            state = load_checkpoint(args.resume / "checkpoint.npz")
-        except CheckpointError as err:
-            return fail(err)
-        args.stored_config = state.config
-    s = settings(args, parser)
-    out = args.out or args.resume
-    if out is not None and out.exists() and not out.is_dir():
-        parser.error(f"--out {out} exists and is not a directory")
-
-    # data: one seed fans out to independent streams for init, split and shuffling
-    init_seed, split_seed, shuffle_seed = np.random.SeedSequence(s["seed"]).spawn(3)
     try:
-        ds = load_dataset(s["data"], seed=s["seed"], normalize=s["normalize"],
-                          limit_train=s["limit_train"], limit_test=s["limit_test"])
-    except DataError as err:
+        # settings: defaults < resumed run < flags
+        state = load_checkpoint(args.resume / "checkpoint.npz") if args.resume is not None else None
+        args.stored_config = state.config if state is not None else {}
+        s = settings(args, parser)
+        out = args.out or args.resume
+        if out is not None and out.exists() and not out.is_dir():
+            parser.error(f"--out {out} exists and is not a directory")
+        run_ = Run(s, load_data(s), out)
+    except (FileFormatError, DataError) as err:
         return fail(err)
+    trainer, flow = run_.trainer(args, log)
+    if state is not None:
+        run_.resume(trainer, state)
+        log(f"resuming {args.resume} from epoch {state.epoch} (step {state.step})")
+    log(f"{run_.ds!r}\n{run_.model!r}\n{run_.optimizer!r}, schedule {s['schedule']}, {s['epochs']} epochs, "
+        f"batch {s['batch_size']}, {run_.model.num_parameters():,} parameters; "
+        "{} with {} threads".format(*blas_info()))
+
+    # train
+    try:
+        history = trainer.fit(run_.loader, s["epochs"], val_data=run_.val_data, test_data=run_.test_data,
+                              num_classes=run_.ds.num_classes, start_epoch=state.epoch if state else 0)
+    except TrainingDiverged as err:
+        last = out / "checkpoint.npz" if out else None
+        kept = f"; the last good checkpoint is {last}" if last and last.exists() else ""
+        return fail(f"{err}{kept}")
+    run_.finish(history, started, log, flow)
+    return 0
+
+
+def load_data(s: dict) -> dict:
+    """The data set and its splits, in the run's dtype; one seed fans out to independent
+    streams for initialisation, the validation split and shuffling."""
+    init_seed, split_seed, shuffle_seed = np.random.SeedSequence(s["seed"]).spawn(3)
+    ds = load_dataset(s["data"], seed=s["seed"], normalize=s["normalize"],
+                      limit_train=s["limit_train"], limit_test=s["limit_test"])
     x_train, y_train = ds.x_train.astype(s["dtype"], copy=False), ds.y_train
-    x_test, y_test = ds.x_test.astype(s["dtype"], copy=False), ds.y_test
     val_data = None
     if s["val_split"] > 0:
         x_train, y_train, x_val, y_val = train_val_split(x_train, y_train, s["val_split"],
                                                          np.random.default_rng(split_seed))
         val_data = (x_val, y_val)
-    loader = DataLoader(x_train, y_train, s["batch_size"], rng=np.random.default_rng(shuffle_seed))
+    return {"ds": ds, "init_seed": init_seed, "val_data": val_data,
+            "test_data": (ds.x_test.astype(s["dtype"], copy=False), ds.y_test),
+            "loader": DataLoader(x_train, y_train, s["batch_size"], rng=np.random.default_rng(shuffle_seed))}
 
-    # model and optimizer (or the resumed ones)
-    model = mlp([ds.input_dim, *s["hidden"], ds.num_classes], s["activation"],
-                rng=np.random.default_rng(init_seed), dtype=s["dtype"], dropout=s["dropout"],
-                batchnorm=s["batchnorm"])
-    mixed = MixedPrecision(model) if s["dtype"] == "float16" else None
-    optimizer = make_optimizer(s, mixed.master_parameters() if mixed else model.parameters())
-    schedule = make_schedule(s["schedule"], s["lr"], epochs=s["epochs"], steps_per_epoch=len(loader),
-                             warmup_epochs=s["warmup"])
-    loss_fn = SoftmaxCrossEntropy()
-    monitor = "val" if val_data is not None else "test"
-    metadata = {"data": str(s["data"]), "seed": s["seed"], "class_names": ds.class_names,
-                "normalizer": ds.normalizer.state_dict()}
-    callbacks = []
-    if s["patience"]:
-        callbacks.append(EarlyStopping(f"{monitor}_loss", patience=s["patience"]))
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        callbacks.append(EpochCheckpoint(out / "checkpoint.npz", loader, s, mixed))
-        if val_data is not None:
-            callbacks.append(BestCheckpoint(out / "best.npz", "val_accuracy", metadata))
-    trainer = Trainer(model, loss_fn, optimizer, schedule=schedule, clip_norm=s["clip_norm"],
-                      callbacks=callbacks, progress=not args.quiet, log=log, mixed_precision=mixed)
-    flow = attach_diagnostics(trainer, out_dir=out) if args.diagnostics else None
-    start_epoch = 0
-    if state is not None:
-        model.load_state_dict(state.model.state_dict())
-        optimizer.load_state_dict(state.optimizer_state)
-        loader.load_state_dict(state.loader_state)
-        model.set_rng_states(state.layer_rng_states)
+
+class Run:
+    """One training run's parts: data, model, optimizer, schedule, and where files go."""
+
+    def __init__(self, s: dict, data: dict, out):
+        self.s, self.out = s, out
+        self.ds, self.loader = data["ds"], data["loader"]
+        self.val_data, self.test_data = data["val_data"], data["test_data"]
+        self.model = mlp([self.ds.input_dim, *s["hidden"], self.ds.num_classes], s["activation"],
+                         rng=np.random.default_rng(data["init_seed"]), dtype=s["dtype"],
+                         dropout=s["dropout"], batchnorm=s["batchnorm"])
+        self.mixed = MixedPrecision(self.model) if s["dtype"] == "float16" else None
+        self.optimizer = make_optimizer(s, self.mixed.master_parameters() if self.mixed
+                                        else self.model.parameters())
+        self.loss_fn = SoftmaxCrossEntropy()
+        self.metadata = {"data": str(s["data"]), "seed": s["seed"], "class_names": self.ds.class_names,
+                         "normalizer": self.ds.normalizer.state_dict()}
+
+    def trainer(self, args, log):
+        """The Trainer with this run's schedule and callbacks (and diagnostics when asked)."""
+        s, out = self.s, self.out
+        schedule = make_schedule(s["schedule"], s["lr"], epochs=s["epochs"], steps_per_epoch=len(self.loader),
+                                 warmup_epochs=s["warmup"])
+        monitor = "val" if self.val_data is not None else "test"
+        callbacks = []
+        if s["patience"]:
+            callbacks.append(EarlyStopping(f"{monitor}_loss", patience=s["patience"]))
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            callbacks.append(EpochCheckpoint(out / "checkpoint.npz", self.loader, s, self.mixed))
+            if self.val_data is not None:
+                callbacks.append(BestCheckpoint(out / "best.npz", "val_accuracy", self.metadata))
+        trainer = Trainer(self.model, self.loss_fn, self.optimizer, schedule=schedule,
+                          clip_norm=s["clip_norm"], callbacks=callbacks, progress=not args.quiet, log=log,
+                          mixed_precision=self.mixed, planned=not args.teaching)
+        flow = attach_diagnostics(trainer, out_dir=out) if args.diagnostics else None
+        return trainer, flow
+
+    def resume(self, trainer, state) -> None:
+        """Model, optimizer, data order, Dropout streams and float16 state from a checkpoint."""
+        self.model.load_state_dict(state.model.state_dict())
+        self.optimizer.load_state_dict(state.optimizer_state)
+        self.loader.load_state_dict(state.loader_state)
+        set_rng_states(self.model, state.layer_rng_states)
+        if self.mixed is not None:
+            self.mixed.load_state_dict(state.mixed_precision)
+        trainer.step, trainer.history = state.step, state.history
+
+    def finish(self, history, started: float, log, flow) -> None:
+        """The final evaluation, its summary line and the run's files."""
+        model, mixed, ds = self.model, self.mixed, self.ds
+        final = evaluate(model, self.loss_fn, *self.test_data, ds.num_classes)
+        seconds = time.perf_counter() - started
+        train_seconds = sum(r["seconds"] for r in history)
+        print(f"test accuracy {final['accuracy']:.4f} (loss {final['loss']:.4f}) after "
+              f"{len(history)} epoch{'s' * (len(history) != 1)}, {train_seconds:.1f}s of training, "
+              f"{seconds:.1f}s for this command, peak memory {peak_rss_mib():.0f} MiB")
         if mixed is not None:
-            mixed.load_state_dict(state.mixed_precision)
-        trainer.step, trainer.history, start_epoch = state.step, state.history, state.epoch
-        log(f"resuming {args.resume} from epoch {start_epoch} (step {state.step})")
-
-    log(f"{ds!r}\n{model!r}\n{optimizer!r}, schedule {s['schedule']}, {s['epochs']} epochs, "
-        f"batch {s['batch_size']}, {model.num_parameters():,} parameters; "
-        "{} with {} threads".format(*blas_info()))
-
-    # train
-    try:
-        history = trainer.fit(loader, s["epochs"], val_data=val_data, test_data=(x_test, y_test),
-                              num_classes=ds.num_classes, start_epoch=start_epoch)
-    except TrainingDiverged as err:
-        last = out / "checkpoint.npz" if out else None
-        kept = f"; the last good checkpoint is {last}" if last and last.exists() else ""
-        return fail(f"{err}{kept}")
-
-    # final evaluation and files
-    final = evaluate(model, loss_fn, x_test, y_test, ds.num_classes)
-    seconds = time.perf_counter() - started
-    train_seconds = sum(r["seconds"] for r in history)
-    print(f"test accuracy {final['accuracy']:.4f} (loss {final['loss']:.4f}) after "
-          f"{len(history)} epoch{'s' * (len(history) != 1)}, {train_seconds:.1f}s of training, "
-          f"{seconds:.1f}s for this command, "
-          f"peak memory {peak_rss_mib():.0f} MiB")
-    if mixed is not None:
-        print(f"float16: {mixed.skipped_steps} of {mixed.steps} steps skipped for overflow, "
-              f"{mixed.underflows:,} gradient entries underflowing (subnormal), "
-              f"final loss scale {mixed.scale:g}")
-    if out is not None:
+            print(f"float16: {mixed.skipped_steps} of {mixed.steps} steps skipped for overflow, "
+                  f"{mixed.underflows:,} gradient entries underflowing (subnormal), "
+                  f"final loss scale {mixed.scale:g}")
+        if self.out is None:
+            return
         metrics = {"test_accuracy": final["accuracy"], "test_loss": final["loss"],
                    "per_class_accuracy": dict(zip(ds.class_names, final["per_class_accuracy"])),
                    "confusion_matrix": final["confusion_matrix"].tolist(),
                    "epochs": len(history), "train_seconds": train_seconds, "seconds": seconds,
-                   "parameters": model.num_parameters(), "config": s, "history": history,
+                   "parameters": model.num_parameters(), "config": self.s, "history": history,
                    "peak_rss_mib": peak_rss_mib()}
         if mixed is not None:
             metrics["mixed_precision"] = {"skipped_steps": mixed.skipped_steps, "steps": mixed.steps,
                                           "underflows": mixed.underflows, "loss_scale": mixed.scale}
-        write_outputs(out, model, metadata, metrics, final, ds.class_names, log, flow)
-    return 0
+        write_outputs(self.out, model, self.metadata, metrics, final, ds.class_names, log, flow)
 
 
 def write_outputs(out: Path, model, metadata, metrics, final, class_names, log, flow=None) -> None:
@@ -308,7 +330,12 @@ def write_text(path: Path, text: str) -> None:
 
 
 def peak_rss_mib() -> float:
-    """This process's peak resident memory so far (Linux reports ru_maxrss in KiB)."""
+    """This process's peak resident memory so far (Linux reports ru_maxrss in KiB); NaN where
+    the ``resource`` module does not exist (Windows)."""
+    try:
+        import resource  # POSIX only: imported here so that `minidl` itself works on Windows
+    except ImportError:
+        return float("nan")
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -6,9 +6,9 @@ import os
 import sys
 from pathlib import Path
 
-from ..npzio import CheckpointError
-from ..serialization import load
-from ..viz import model_to_dot, render
+from ..io.model_file import load
+from ..io.npz import FileFormatError
+from ..viz.graphs import model_to_dot, render
 
 PICTURES = (".svg", ".png")
 
@@ -34,7 +34,7 @@ def run(args, parser) -> int:
         parser.error(f"--batch-size must be ≥ 1, got {args.batch_size}")
     try:
         text = model_to_dot(load(args.model), batch_size=args.batch_size)
-    except (CheckpointError, ValueError) as err:
+    except (FileFormatError, ValueError) as err:
         return fail(err)
     if args.out is None:
         print(text, end="")

@@ -20,11 +20,11 @@ Example — a new layer ``Y = X²`` and its one-line engine formulation:
     >>> from minidl.gradcheck import cross_check
     >>> class Square(Module):
     ...     def forward(self, x):
-    ...         self._cache = x
+    ...         self.cache = x
     ...         return x * x
     ...     def backward(self, dout):
     ...         '''Y = X²  ⇒  dX = 2 X ⊙ dY.'''
-    ...         return 2 * self._cached() * dout
+    ...         return 2 * self.cached() * dout
     >>> _ = register_engine_form(Square, lambda layer, x, params: x * x)
     >>> cross_check(Square(), np.ones((2, 3)), np.zeros((2, 3)), MSELoss()).ok
     True
@@ -35,9 +35,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..autodiff import Tensor
-from ..containers import Sequential
-from ..layers import BatchNorm1d, Dense, Dropout, ReLU, Sigmoid, Tanh
-from ..losses import Loss, MSELoss, SoftmaxCrossEntropy
+from ..nn.containers import Sequential
+from ..nn.layers import BatchNorm1d, Dense, Dropout, ReLU, Sigmoid, Tanh
+from ..nn.losses import Loss, MSELoss, SoftmaxCrossEntropy
 
 _FORMS: dict[type, object] = {}
 

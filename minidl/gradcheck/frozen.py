@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from ..nn.snapshot import undisturbed
+
 
 @contextmanager
 def frozen(module):
@@ -34,7 +36,7 @@ def frozen(module):
     for m, _ in masks:
         m.fix_mask = True
     try:
-        with module.undisturbed():  # buffers, RNG streams, caches and modes come back on exit
+        with undisturbed(module):  # buffers, RNG streams, caches and modes come back on exit
             yield module
     finally:
         for param, grad in grads:

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..layers import BatchNorm1d, Dense, Dropout, ReLU, Sigmoid, Tanh
-from ..losses import MSELoss, SoftmaxCrossEntropy
-from ..models import mlp
-from ..serialization import architecture, build
+from ..io.model_file import architecture, build
+from ..nn.layers import BatchNorm1d, Dense, Dropout, ReLU, Sigmoid, Tanh
+from ..nn.losses import MSELoss, SoftmaxCrossEntropy
+from ..nn.models import mlp
 from .cross import cross_check, cross_check_loss
 from .finite import check_loss, check_module
 from .report import GradcheckReport

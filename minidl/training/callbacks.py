@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from ..serialization import save
+from ..io.model_file import save
 
 
 class Callback:

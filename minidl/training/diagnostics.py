@@ -13,8 +13,8 @@ epoch, and every ``every``-th step) it measures, for each leaf layer of the mode
 An epoch's record is the mean over its sampled steps. A gradient norm below ``vanishing``
 (1e-7) or above ``exploding`` (1e3) raises a ``GradientFlowWarning`` naming the layer, once
 per layer and kind. An unsampled step costs one comparison: the activations are read by
-wrappers put around each layer's ``forward`` for a sampled step only (measured on a
-784-256-128-10 MLP: sampling every 50th step adds 1–5% to an epoch, every step nearly doubles it).
+forward hooks (``Module.register_forward_hook``) put on each layer for a sampled step only;
+a planned step with hooks on runs the layers' own methods, so sampling every step is slow.
 
 Example:
     >>> flow = attach_diagnostics(trainer)   # or Trainer(..., callbacks=[GradientFlow(model)])
@@ -32,9 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_write
-from ..layers import ReLU
-from ..plots import _pyplot, _save, plots_available
+from ..io.atomic import atomic_write
+from ..nn.layers import ReLU
+from ..viz.plots import _pyplot, _save, plots_available
 from .callbacks import Callback
 
 GRADIENT_KEYS = ("grad_norm", "grad_weight_ratio", "update_ratio")
@@ -84,11 +84,11 @@ class GradientFlow(Callback):
         self._before = None                # their copies from before the sampled step
         self._skipped = 0                  # float16 training's skipped steps before it
         self._outputs: dict = {}           # activation statistics of the sampled step
-        self._wrappers: dict = {}          # the forward wrappers installed for it
+        self._hooks: list = []             # the forward hooks installed for it
 
     # ------------------------------------------------------------------ hooks
     def on_step_begin(self, trainer, step: int) -> None:
-        """Arm the sampled steps: copy the parameters and wrap every layer's forward."""
+        """Arm the sampled steps: copy the parameters and hook every layer's forward."""
         if not (self._first_of_epoch or (self.every and step % self.every == 0)):
             return
         self._first_of_epoch = False
@@ -96,15 +96,14 @@ class GradientFlow(Callback):
         self._before = {name: [p.data.copy() for p in ps] for name, ps in self._params.items()}
         self._skipped = _skipped_steps(trainer)
         self._outputs = {}
-        self._unwrap()  # wrappers left by a step that raised (TrainingDiverged) must not nest
-        for name, module in self.layers:
-            self._wrappers[name] = module.__dict__["forward"] = self._recording(name, module)
+        self._unhook()  # hooks left by a step that raised (TrainingDiverged) must not pile up
+        self._hooks = [module.register_forward_hook(self._recorder(name)) for name, module in self.layers]
 
     def on_step_end(self, trainer, step: int) -> None:
-        """Measure a sampled step (unless float16 training skipped it) and unwrap the layers."""
+        """Measure a sampled step (unless float16 training skipped it) and take the hooks off."""
         if self._before is None:
             return
-        self._unwrap()
+        self._unhook()
         if _skipped_steps(trainer) == self._skipped:  # a skipped step has no gradient to show
             self._samples.append(self._measure())
         self._before = None
@@ -123,23 +122,16 @@ class GradientFlow(Callback):
             self._write_json(self.out_dir / "diagnostics.json")
 
     # ------------------------------------------------------------ measuring
-    def _recording(self, name: str, module):
-        """``module.forward`` that also keeps the statistics of its output."""
-        forward = module.forward
-
-        def forward_and_record(*args, **kwargs):
-            out = forward(*args, **kwargs)
+    def _recorder(self, name: str):
+        """A forward hook keeping the statistics of a layer's output."""
+        def record(module, args, out):
             self._outputs[name] = activation_stats(module, out)
-            return out
+        return record
 
-        return forward_and_record
-
-    def _unwrap(self) -> None:
-        """Take our wrappers off (only ours: a forward someone else put there stays)."""
-        for name, module in self.layers:
-            if name in self._wrappers and module.__dict__.get("forward") is self._wrappers[name]:
-                del module.__dict__["forward"]
-        self._wrappers = {}
+    def _unhook(self) -> None:
+        for handle in self._hooks:
+            handle.remove()
+        self._hooks = []
 
     def _measure(self) -> dict:
         sample = {}

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..module import Parameter
-from ..optim import clip_grad_norm
+from ..nn.module import Parameter
+from ..optim.clip import clip_grad_norm
 
 
 class MixedPrecision:
@@ -67,7 +67,7 @@ class MixedPrecision:
         model.zero_grad()
         dlogits = loss_fn.backward(self.scale)  # ∂(S·L)/∂Z in float32
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is detected just below
-            model.backward_params(dlogits.astype(np.float16))
+            model.backward(dlogits.astype(np.float16))
         if not all(np.isfinite(p.grad).all() for p in self.model_params):
             self.skipped_steps += 1
             self.good_steps = 0

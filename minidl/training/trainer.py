@@ -12,7 +12,8 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-from ..optim import clip_grad_norm
+from ..optim.clip import clip_grad_norm
+from ..plan import NonFiniteLoss, plan
 from .metrics import evaluate
 
 
@@ -48,6 +49,10 @@ class Trainer:
         log: where summary lines go (default: print to stdout).
         mixed_precision: a ``MixedPrecision`` for a float16 model (the optimizer then
             updates its float32 master weights; see ``minidl.training.mixed_precision``).
+        planned: train with ``minidl.plan`` (default; the same numbers, faster). ``False``
+            runs the teaching path — each layer's own forward and backward, the optimizer's
+            own ``step`` — e.g. to watch an edited layer train. Float16 training always
+            runs the teaching path.
 
     Example:
         >>> trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
@@ -56,9 +61,12 @@ class Trainer:
     """
 
     def __init__(self, model, loss_fn, optimizer, *, schedule=None, clip_norm=None,
-                 callbacks=(), progress: bool = True, log=print, mixed_precision=None):
+                 callbacks=(), progress: bool = True, log=print, mixed_precision=None,
+                 planned: bool = True):
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.mixed_precision = mixed_precision
+        self.planned = planned and mixed_precision is None
+        self._plan = None  # made at the first step, when the optimizer's state is final
         self.schedule, self.clip_norm = schedule, clip_norm
         self.callbacks = list(callbacks)
         self.progress, self.log = progress, log
@@ -96,15 +104,6 @@ class Trainer:
     def train_epoch(self, loader, epoch: int = 1, epochs: int = 1) -> tuple[float, float]:
         """One pass over ``loader`` (no evaluation, no callbacks); returns (mean loss, accuracy)."""
         self.model.train()
-        # Reuse every intermediate array from step to step (Module.use_workspace): safe
-        # here, since each step's outputs are consumed before the next step starts.
-        self.model.use_workspace(True)
-        try:
-            return self._run_batches(loader, epoch, epochs)
-        finally:
-            self.model.use_workspace(False)
-
-    def _run_batches(self, loader, epoch: int, epochs: int) -> tuple[float, float]:
         total_loss, correct, seen = 0.0, 0, 0
         bar = tqdm(total=loader.num_samples, desc=f"epoch {epoch}/{epochs}", unit="sample",
                    disable=not self.progress, leave=False, file=sys.stderr, dynamic_ncols=True)
@@ -128,35 +127,49 @@ class Trainer:
             self.optimizer.lr = self.schedule(self.step)
         self.step += 1
         self._step_hook("on_step_begin")
+        loss, logits = self._planned_step(xb, yb) if self.planned else self._teaching_step(xb, yb)
+        self._step_hook("on_step_end")
+        return loss, logits
 
+    def _planned_step(self, xb, yb) -> tuple[float, np.ndarray]:
+        if self._plan is None:
+            self._plan = plan(self.model, self.loss_fn, self.optimizer, clip_norm=self.clip_norm)
+        try:
+            loss = self._plan(xb, yb)
+        except NonFiniteLoss:
+            self._diverged(xb, self._plan.output, float("nan"))
+        return loss, self._plan.output
+
+    def _teaching_step(self, xb, yb) -> tuple[float, np.ndarray]:
         # forward: logits, then the loss; a non-finite value stops everything here,
         # before a NaN gradient can reach (and ruin) the weights. numpy's own overflow
         # warnings are silenced: the error below says more (the step and the layer).
         with np.errstate(over="ignore", invalid="ignore"):
             logits = self.model(xb)
-        if not np.isfinite(logits).all():
-            raise TrainingDiverged(
-                f"training diverged at step {self.step}: the logits are not finite; first "
-                f"non-finite output: {first_non_finite_layer(self.model, xb)}"
-            )
         mp = self.mixed_precision
-        loss = self.loss_fn(logits if mp is None else logits.astype(np.float32), yb)
+        loss = self.loss_fn(logits if mp is None else logits.astype(np.float32), yb) \
+            if np.isfinite(logits).all() else float("nan")
         if not np.isfinite(loss):
-            raise TrainingDiverged(f"training diverged at step {self.step}: the loss is {loss}")
+            self._diverged(xb, logits, loss)
 
         # backward: ∂L/∂logits from the loss, then through the model into every .grad
-        # lazily: layers then write this step's gradients straight in, with no zero pass
-        self.optimizer.zero_grad(lazy=True)
+        self.optimizer.zero_grad()
         if mp is not None:  # scaled float16 backward, float32 master update (or a skipped step)
             mp.backward_and_step(self.model, self.loss_fn, self.optimizer, self.clip_norm)
         else:
-            self.model.backward_params(self.loss_fn.backward())  # ∂L/∂x of data is never needed
+            self.model.backward(self.loss_fn.backward())
             if self.clip_norm is not None:
                 clip_grad_norm(self.optimizer.params, self.clip_norm)
             # update
             self.optimizer.step()
-        self._step_hook("on_step_end")
         return loss, logits
+
+    def _diverged(self, xb, logits, loss):
+        if not np.isfinite(logits).all():
+            raise TrainingDiverged(
+                f"training diverged at step {self.step}: the logits are not finite; first "
+                f"non-finite output: {first_non_finite_layer(self.model, xb)}")
+        raise TrainingDiverged(f"training diverged at step {self.step}: the loss is {loss}")
 
     def _step_hook(self, name: str) -> None:
         """Call ``name(trainer, step)`` on the callbacks that define it: per-step hooks are optional."""

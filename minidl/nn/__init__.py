@@ -1,0 +1,11 @@
+"""The teaching path: modules, layers, losses and containers whose forward and backward are
+their equations, plainly (DESIGN.md). Speed lives in ``minidl.plan``."""
+
+from .containers import Sequential
+from .layers import BatchNorm1d, Dense, Dropout, ReLU, Sigmoid, Tanh
+from .losses import Loss, MSELoss, SoftmaxCrossEntropy
+from .models import mlp
+from .module import Module, Parameter
+
+__all__ = ["Module", "Parameter", "Sequential", "Dense", "ReLU", "Tanh", "Sigmoid", "Dropout",
+           "BatchNorm1d", "Loss", "SoftmaxCrossEntropy", "MSELoss", "mlp"]

@@ -1,0 +1,39 @@
+"""The one-line input checks of the layers' forward and backward (SPEC §4).
+
+Each returns the array to compute with, or raises an error that names the module, the
+shape it got and the shape it expected, so a layer's arithmetic stays free of branches.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import as_array, check_shape
+
+
+def checked_input(module, x, shape: tuple | None = None, dtype=None) -> np.ndarray:
+    """``x`` as an array of ``dtype`` (None: any float; integers become float64).
+
+    ``shape`` holds the expected sizes, ``None`` for a free one (printed ``N``); None
+    checks no shape. The batch (first) axis must not be empty.
+    """
+    where = f"{module!r}.forward"
+    x = as_array(x, where)
+    if shape is not None:
+        check_shape(x, shape, where)
+    if x.ndim and x.shape[0] == 0:
+        raise ValueError(f"{where}: got an empty batch of shape {x.shape}")
+    if dtype is None:
+        return x if x.dtype.kind == "f" else x.astype(np.float64)
+    return x.astype(dtype, copy=False)
+
+
+def checked_dout(module, dout, shape: tuple, dtype=None) -> np.ndarray:
+    """``dout`` as an array of the forward output's ``shape`` (and of ``dtype`` when given)."""
+    dout = np.asarray(dout)
+    if dout.shape != tuple(shape):
+        raise ValueError(f"{module!r}.backward: expected dout of shape {tuple(shape)} "
+                         f"(the shape of the forward output), got {dout.shape}")
+    if dtype is None:
+        return dout if dout.dtype.kind == "f" else dout.astype(np.float64)
+    return dout.astype(dtype, copy=False)

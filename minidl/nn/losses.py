@@ -1,0 +1,158 @@
+"""Losses: a scalar ``L`` from predictions and targets, and ``∂L/∂prediction``.
+
+``loss_fn(pred, target)`` returns the batch loss as a Python float and caches what
+``backward`` needs; ``loss_fn.backward()`` returns the gradient with the shape and
+dtype of ``pred``. Conventions follow PyTorch: cross-entropy is the mean over the
+batch, MSE the mean over all elements.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import as_array
+
+
+class Loss:
+    """Base of the losses: ``__call__`` is ``forward``; ``backward`` needs a prior forward."""
+
+    def __call__(self, pred, target) -> float:
+        return self.forward(pred, target)
+
+    cache = None  # what forward kept for backward
+
+    def cached(self):
+        """What ``forward`` stored in ``self.cache``; a clear error if it never ran."""
+        if self.cache is None:
+            raise RuntimeError(f"{self!r}.backward called before forward: compute the loss first")
+        return self.cache
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class SoftmaxCrossEntropy(Loss):
+    """Softmax followed by cross-entropy, fused (``backprop-mlp-layers.md`` §6).
+
+    ``L = −(1/N) Σ_n Σ_i Y[n,i] log P[n,i]`` with ``P = softmax(Z)``, computed as
+    ``log P = Z − logsumexp(Z)`` so that logits of ±1e4 stay exact.
+
+    Args (of ``forward``):
+        logits: Z, shape (N, C), finite floats.
+        target: int class ids of shape (N,) in ``[0, C)``, or one-hot /
+            probability rows of shape (N, C).
+
+    Example:
+        >>> loss_fn = SoftmaxCrossEntropy()
+        >>> round(loss_fn(np.zeros((2, 4)), np.array([0, 3])), 4)  # ln 4
+        1.3863
+    """
+
+    def forward(self, logits, target) -> float:
+        z = _check_logits(logits)
+        y = _check_target(target, z.shape)
+        n = z.shape[0]
+        shifted = z - z.max(axis=1, keepdims=True)  # log-sum-exp: every entry ≤ 0, Σ exp ≥ 1
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, C), log P
+        if y.ndim == 1:
+            loss = -log_p[np.arange(n), y].sum() / n
+        else:
+            loss = -(y * log_p).sum() / n
+        self.cache = (np.exp(log_p), y)  # P and Y: all that (P − Y)/N needs
+        return float(loss)
+
+    def backward(self, dout: float = 1.0) -> np.ndarray:
+        """∂L/∂Z = (P − Y) / N  (the boxed result of ``backprop-mlp-layers.md`` §6).
+
+        That is for target rows summing to 1 (ids, one-hot, probabilities); for target
+        rows of any other total the same derivation gives (P·Σ_i Y_i − Y) / N, which is
+        what is computed then. ``dout`` scales the result (∂(loss)/∂L: 1 by default, the
+        loss scale in mixed precision).
+        """
+        p, y = self.cached()  # (N, C)
+        n = p.shape[0]
+        if y.ndim == 1:  # class ids: Y is one-hot, so P − Y subtracts 1 at each row's class
+            dz = p.copy()
+            dz[np.arange(n), y] -= 1
+        else:
+            y = y.astype(p.dtype, copy=False)
+            dz = p * y.sum(axis=1, keepdims=True) - y
+        return dz * p.dtype.type(dout / n)
+
+
+class MSELoss(Loss):
+    """Mean squared error ``L = (1/M) Σ (pred − target)²`` over all M elements.
+
+    ``pred`` and ``target`` must have the same shape (no silent broadcasting:
+    an (N, 1) prediction against an (N,) target is a bug worth an error).
+    """
+
+    def forward(self, pred, target) -> float:
+        pred = as_array(pred, "MSELoss")
+        target = as_array(target, "MSELoss")
+        if pred.shape != target.shape:
+            raise ValueError(
+                f"MSELoss: prediction of shape {pred.shape} and target of shape {target.shape} "
+                "must have the same shape"
+            )
+        if pred.size == 0:
+            raise ValueError("MSELoss: got an empty batch")
+        if pred.dtype.kind != "f":
+            pred = pred.astype(np.float64)
+        if not (np.isfinite(pred).all() and np.isfinite(target).all()):
+            raise ValueError("MSELoss: prediction or target contains NaN or inf")
+        diff = pred - target.astype(pred.dtype, copy=False)
+        self.cache = diff
+        return float(np.mean(diff * diff))
+
+    def backward(self, dout: float = 1.0) -> np.ndarray:
+        """∂L/∂pred = 2 (pred − target) / M, times ``dout``."""
+        diff = self.cached()
+        return diff * diff.dtype.type(2 * float(dout) / diff.size)
+
+
+def _check_logits(logits) -> np.ndarray:
+    z = as_array(logits, "SoftmaxCrossEntropy")
+    if z.ndim != 2:
+        raise ValueError(f"SoftmaxCrossEntropy: expected logits of shape (N, C), got {z.shape}")
+    if z.shape[0] == 0:
+        raise ValueError(f"SoftmaxCrossEntropy: got an empty batch, logits of shape {z.shape}")
+    if z.shape[1] == 0:
+        raise ValueError(f"SoftmaxCrossEntropy: logits of shape {z.shape} have no classes")
+    if z.dtype.kind != "f":
+        z = z.astype(np.float64)
+    if not np.isfinite(z).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(z))[0])
+        raise ValueError(
+            f"SoftmaxCrossEntropy: logits contain NaN or inf (first at index {bad}: {z[bad]})"
+        )
+    return z
+
+
+def _check_target(target, logits_shape: tuple) -> np.ndarray:
+    n, c = logits_shape
+    y = np.asarray(target)
+    if y.shape == (n,):
+        if y.dtype.kind not in "iu":
+            raise TypeError(
+                f"SoftmaxCrossEntropy: class ids must be integers, got dtype {y.dtype}; "
+                f"pass one-hot or probability targets with shape ({n}, {c}) instead"
+            )
+        if y.min() < 0 or y.max() >= c:
+            label = y[np.argmax((y < 0) | (y >= c))]
+            raise IndexError(
+                f"SoftmaxCrossEntropy: label {label} is out of range for {c} classes (valid 0..{c - 1})"
+            )
+        return y
+    if y.shape == (n, c):
+        if y.dtype.kind not in "biuf":
+            raise TypeError(f"SoftmaxCrossEntropy: targets must be numeric, got dtype {y.dtype}")
+        if not np.isfinite(y).all():
+            raise ValueError("SoftmaxCrossEntropy: target probabilities contain NaN or inf")
+        if (y < 0).any():
+            raise ValueError("SoftmaxCrossEntropy: target probabilities must be ≥ 0, got a negative entry")
+        return y
+    raise ValueError(
+        f"SoftmaxCrossEntropy: expected targets of shape ({n},) (class ids) or ({n}, {c}) "
+        f"(probabilities) for logits of shape {logits_shape}, got {y.shape}"
+    )

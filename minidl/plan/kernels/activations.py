@@ -1,0 +1,45 @@
+"""Planned ReLU and Tanh: the same element-wise equations, into reused arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...nn.checks import checked_input
+from .base import Kernel
+
+
+def _float_input(layer, x) -> np.ndarray:
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f" and x.ndim and x.shape[0]:
+        return x
+    return checked_input(layer, x)
+
+
+class ReLUKernel(Kernel):
+    """H = Z ⊙ 1[Z > 0], dZ = dH ⊙ 1[Z > 0] (a one-byte mask kept between the two)."""
+
+    def forward(self, x, ws):
+        x = _float_input(self.layer, x)
+        self.mask = np.greater(x, 0, out=ws.array(self, "mask", x.shape, bool))
+        return np.multiply(x, self.mask, out=ws.array(self, "out", x.shape, x.dtype))
+
+    def backward(self, dout, ws, need_dx: bool):
+        if need_dx:
+            return np.multiply(dout, self.mask, out=ws.array(self, "dx", dout.shape, dout.dtype))
+        return None
+
+
+class TanhKernel(Kernel):
+    """H = tanh Z, dZ = dH ⊙ (1 − H²)."""
+
+    def forward(self, x, ws):
+        x = _float_input(self.layer, x)
+        self.out = np.tanh(x, out=ws.array(self, "out", x.shape, x.dtype))
+        return self.out
+
+    def backward(self, dout, ws, need_dx: bool):
+        if not need_dx:
+            return None
+        dx = np.multiply(self.out, self.out, out=ws.array(self, "dx", dout.shape, self.out.dtype))
+        np.subtract(1, dx, out=dx)  # 1 − H²
+        dx *= dout
+        return dx

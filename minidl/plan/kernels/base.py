@@ -1,0 +1,39 @@
+"""What a planned kernel is, and the kernel every layer has: its own methods."""
+
+from __future__ import annotations
+
+
+class Kernel:
+    """The planned twin of one layer.
+
+    ``forward(x, ws)`` computes the layer's output into arrays from the workspace ``ws``;
+    ``backward(dout, ws, need_dx)`` writes the layer's parameter gradients straight into
+    their ``.grad`` arrays (overwriting them: a planned step owns the whole step, so there is
+    no zero pass) and returns ∂L/∂x, or None when ``need_dx`` is False (the input is data).
+    Both read ``layer.training`` and update the layer's buffers as the layer itself would.
+    """
+
+    overwrites_grads = True  # False: it adds into .grad, so the step zeroes those first
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def forward(self, x, ws):
+        raise NotImplementedError
+
+    def backward(self, dout, ws, need_dx: bool):
+        raise NotImplementedError
+
+
+class OwnMethods(Kernel):
+    """Runs the layer's own ``forward``/``backward`` (the teaching path) inside a plan: for a
+    layer with no kernel, a subclass that overrides its parent's methods (a student's edited
+    copy), or a layer whose parameters other layers share."""
+
+    overwrites_grads = False
+
+    def forward(self, x, ws):
+        return self.layer(x)
+
+    def backward(self, dout, ws, need_dx: bool):
+        return self.layer.backward(dout)

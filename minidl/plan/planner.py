@@ -1,0 +1,172 @@
+"""``plan(model, loss_fn, optimizer)``: look at a model once, then train it fast.
+
+Define-then-run (``backprop-calculus-curriculum.md`` §11): the model's layers are known
+before the first batch, so a planned step can choose a kernel per layer, reuse every
+intermediate array, write gradients straight into place, skip ∂L/∂x of the data, lay the
+parameters side by side and update them with a few numpy calls. It computes what the
+teaching loop computes::
+
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    model.backward(loss_fn.backward())
+    optimizer.step()
+
+and leaves the model, its buffers and ``optimizer.state_dict()`` where that loop would.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..nn.containers import Sequential
+from ..nn.losses import SoftmaxCrossEntropy
+from ..optim.clip import clip_grad_norm
+from . import updates
+from .kernels import CrossEntropyKernel, OwnMethods, kernel_for
+from .layout import Layout
+from .workspace import Workspace
+
+
+class NonFiniteLoss(FloatingPointError):
+    """The loss of a planned step was NaN or inf; nothing was updated."""
+
+
+def plan(model, loss_fn, optimizer, *, clip_norm: float | None = None) -> PlannedStep:
+    """A training step for ``model``: ``step(x, y) -> loss`` and ``step.forward(x)``.
+
+    Args:
+        model: a ``Module``; a plain ``Sequential`` (nested ones too) is planned layer by
+            layer, anything else runs as one piece through its own methods.
+        loss_fn: the loss; ``SoftmaxCrossEntropy`` on class ids is fused, others run their
+            own methods.
+        optimizer: ``SGD`` or ``Adam`` are fused over all parameters; any other optimizer
+            (or a subclass) has its own ``step()`` called.
+        clip_norm: clip the global gradient norm before the update, as
+            ``minidl.optim.clip_grad_norm``.
+
+    What a plan hands back to the teaching path: a step on a model with forward hooks
+    (diagnostics) runs the plain loop for that step; a ``Sequential`` with
+    ``recompute_segments`` runs as one piece. Float16 loss scaling is the Trainer's
+    teaching path. Parameters become views into shared arrays (values unchanged): an
+    array fetched before ``plan`` (``w = layer.W``) is no longer the parameter's own.
+
+    Example:
+        >>> step = plan(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
+        >>> loss = step(x, y)                # forward, loss, backward, update
+        >>> logits = step.forward(x_test)    # evaluation mode, an array the caller owns
+    """
+    return PlannedStep(model, loss_fn, optimizer, clip_norm)
+
+
+def leaf_layers(model) -> list:
+    """The layers a plan runs in order: a plain Sequential opened up, recursively."""
+    if type(model) is Sequential and not model.recompute_segments:
+        return [leaf for layer in model.layers for leaf in leaf_layers(layer)]
+    return [model]
+
+
+class PlannedStep:
+    """What ``plan`` returns. ``output`` is the last step's model output (an array the next
+    step overwrites; after a ``NonFiniteLoss``, the output that produced it)."""
+
+    def __init__(self, model, loss_fn, optimizer, clip_norm=None):
+        self.model, self.loss_fn, self.optimizer, self.clip_norm = model, loss_fn, optimizer, clip_norm
+        self.kernels = [kernel_for(layer) for layer in leaf_layers(model)]
+        self._share_nothing()
+        self.loss_kernel = CrossEntropyKernel(loss_fn) if type(loss_fn) is SoftmaxCrossEntropy else None
+        self.update = updates.planned_update(optimizer)
+        self.layout = Layout(optimizer)
+        written = {id(p) for k in self.kernels if k.overwrites_grads for p in k.layer.parameters()}
+        everyone = list(dict.fromkeys(model.parameters() + list(optimizer.params)))
+        self.to_zero = [p for p in everyone if id(p) not in written]  # the kernels add into these
+        self.workspace = Workspace()
+        self.output = None
+
+    def _share_nothing(self) -> None:
+        """A parameter two layers share gets gradient from both: those layers add (own methods)."""
+        owners: dict = {}
+        for kernel in self.kernels:
+            for p in kernel.layer.parameters():
+                owners.setdefault(id(p), []).append(kernel)
+        shared = {id(k) for ks in owners.values() if len(ks) > 1 for k in ks}
+        self.kernels = [OwnMethods(k.layer) if id(k) in shared else k for k in self.kernels]
+
+    # ------------------------------------------------------------------ training
+    def __call__(self, x, y) -> float:
+        """One training step on the batch (x, y); returns the loss (a Python float)."""
+        if self.model.has_hooks():
+            return self._teaching_step(x, y)
+        groups = self.layout.current()
+        for p in self.to_zero:
+            p.grad[...] = 0
+        ws = self.workspace
+        out = self._forward(x)
+        self.output = out
+        if self.loss_kernel is None:
+            loss = self.loss_fn(out, y) if np.isfinite(out).all() else float("nan")
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss = self.loss_kernel.forward(out, y, ws)
+        if not np.isfinite(loss):
+            raise NonFiniteLoss(f"planned step: the loss is {loss}")
+        dout = self.loss_kernel.backward(ws) if self.loss_kernel else self.loss_fn.backward()
+        for i in range(len(self.kernels) - 1, -1, -1):
+            dout = self.kernels[i].backward(dout, ws, need_dx=i > 0)
+        self._update(groups)
+        return loss
+
+    def _forward(self, x):
+        ws = self.workspace
+        with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported instead
+            for kernel in self.kernels:
+                x = kernel.forward(x, ws)
+        return x
+
+    def _update(self, groups) -> None:
+        opt = self.optimizer
+        if self.clip_norm is not None:
+            clip_grad_norm(opt.params, self.clip_norm)
+        if self.update is None:
+            opt.step()
+            return
+        if isinstance(opt, updates.Adam):
+            opt.steps += 1  # Adam's bias correction uses the step being taken
+            for group in groups:
+                self.update(opt, group)
+        else:
+            for group in groups:
+                self.update(opt, group)
+            opt.steps += 1
+        for group in groups:
+            updates.flush_subnormals(opt, group)
+
+    def _teaching_step(self, x, y) -> float:
+        """The plain loop (a model with forward hooks: they must see every layer's call)."""
+        self.optimizer.zero_grad()
+        self.model.zero_grad()
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = self.output = self.model(x)
+        loss = self.loss_fn(out, y) if np.isfinite(out).all() else float("nan")
+        if not np.isfinite(loss):
+            raise NonFiniteLoss(f"planned step: the loss is {loss}")
+        self.model.backward(self.loss_fn.backward())
+        if self.clip_norm is not None:
+            clip_grad_norm(self.optimizer.params, self.clip_norm)
+        self.optimizer.step()
+        return loss
+
+    # ----------------------------------------------------------------- inference
+    def forward(self, x) -> np.ndarray:
+        """The model's output on ``x`` in evaluation mode (modes restored after), as a new array."""
+        modes = [(m, m.training) for _, m in self.model.named_modules()]
+        self.model.eval()
+        try:
+            return self._forward(x).copy()
+        finally:
+            for m, mode in modes:
+                m.__dict__["_training"] = mode
+
+    def __repr__(self) -> str:
+        own = sum(isinstance(k, OwnMethods) for k in self.kernels)
+        return (f"PlannedStep({len(self.kernels)} layers, {own} on their own methods, "
+                f"{type(self.optimizer).__name__}, workspace {self.workspace.nbytes() / 2**20:.1f} MiB)")

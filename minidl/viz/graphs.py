@@ -1,0 +1,140 @@
+"""Pictures of both graphs minidl differentiates, as Graphviz DOT text:
+
+- ``model_to_dot(model)``: the layer graph of a model, one box per layer with its shapes,
+  parameter count and (given a batch size) the bytes it caches for backward;
+- ``expression_to_dot(tensor)``: the autodiff graph of an engine expression, one box per
+  tensor with its op, shape, and value and gradient when small (``minidl.autodiff.to_dot``).
+
+``render(dot_text, path)`` draws either to SVG or PNG with Graphviz ``dot`` (the engine's
+``render_dot``: one renderer for both), and says clearly when ``dot`` is not installed.
+
+Example:
+    >>> from minidl import Dense, ReLU, Sequential
+    >>> text = model_to_dot(Sequential(Dense(784, 256), ReLU(), Dense(256, 10)), batch_size=128)
+    >>> render(text, "model.svg")        # needs Graphviz; print(text) works without it
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autodiff.dot import render_dot
+from ..autodiff.dot import to_dot as expression_to_dot
+from ..nn.memory import memory_report
+from ..nn.snapshot import undisturbed
+
+__all__ = ["model_to_dot", "expression_to_dot", "render"]
+
+TRAINABLE = "#cfe8ff"  # the fill the engine's pictures give leaves that require grad
+
+
+def model_to_dot(model, batch_size: int | None = None, input_dim: int | None = None) -> str:
+    r"""The layer graph of ``model`` as DOT text: input → each leaf layer in order → output.
+
+    A layer's box shows its name and repr (``0 Dense(784 → 256)``), its output shape with
+    N for the batch, its parameter count and, when ``batch_size`` is given, the bytes it
+    keeps for backward at that batch size (``minidl.nn.memory.memory_report``). Layers with
+    parameters are filled. The layers are drawn as a chain in ``named_modules`` order,
+    which is the order ``Sequential`` runs them.
+
+    Args:
+        model: a Module.
+        batch_size: N for the cached-bytes line (None: leave it out).
+        input_dim: the input width, when the first layer does not tell it (no ``in_features``).
+
+    Example:
+        >>> from minidl import Dense, ReLU, Sequential
+        >>> print(model_to_dot(Sequential(Dense(4, 3), ReLU())), end="")
+        digraph model {
+          rankdir=TB;
+          node [shape=box, fontname="Helvetica", fontsize=10];
+          label="Sequential: 15 parameters"; labelloc=t; fontname="Helvetica";
+          input [label="input\n(N, 4)", shape=oval];
+          n0 [label="0 Dense(4 → 3)\nout (N, 3)\n15 parameters", style=filled, fillcolor="#cfe8ff"];
+          n1 [label="1 ReLU()\nout (N, 3)\n0 parameters"];
+          output [label="output\n(N, 3)", shape=oval];
+          input -> n0;
+          n0 -> n1;
+          n1 -> output;
+        }
+    """
+    leaves = [(name, m) for name, m in model.named_modules() if not any(m.children())]
+    input_dim = _input_dim(leaves, input_dim)
+    shapes = _output_shapes(model, leaves, input_dim)
+    names = [f"{name} {module!r}".strip() for name, module in leaves]  # memory_report's row names
+    title = f"{type(model).__name__}: {model.num_parameters():,} parameters"
+    cached = None
+    if batch_size is not None:
+        report = memory_report(model, batch_size, input_dim=input_dim)
+        cached = {row["name"]: row["cached_bytes"] for row in report.rows}
+        title += f", {_bytes(report.cached_bytes)} cached for backward at N = {batch_size}"
+        # rows that are not layers: what a container keeps (checkpointing's segment inputs)
+        title += "".join(f"; {row} {_bytes(n)}" for row, n in cached.items() if row not in names)
+    lines = ["digraph model {", "  rankdir=TB;",
+             '  node [shape=box, fontname="Helvetica", fontsize=10];',
+             f'  label="{_escape(title)}"; labelloc=t; fontname="Helvetica";',
+             f'  input [label="{_label(["input", _shape(input_dim)])}", shape=oval];']
+    for i, ((_, module), name, shape) in enumerate(zip(leaves, names, shapes, strict=True)):
+        box = [name, f"out {_shape(*shape)}", f"{module.num_parameters():,} parameters"]
+        if cached is not None:
+            box.append(f"cached {_bytes(cached[name])}")
+        fill = f', style=filled, fillcolor="{TRAINABLE}"' if module.parameters() else ""
+        lines.append(f'  n{i} [label="{_label(box)}"{fill}];')
+    out_shape = shapes[-1] if shapes else (input_dim,)
+    lines.append(f'  output [label="{_label(["output", _shape(*out_shape)])}", shape=oval];')
+    chain = ["input"] + [f"n{i}" for i in range(len(leaves))] + ["output"]
+    lines += [f"  {a} -> {b};" for a, b in zip(chain[:-1], chain[1:], strict=True)]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render(dot_text, path, format=None):
+    """Draw DOT text (or an engine Tensor's graph) to ``path`` (.svg or .png) with Graphviz.
+
+    The file is written atomically; returns its Path. Raises ``RuntimeError`` with an
+    install hint when Graphviz ``dot`` is not on the PATH (see ``minidl.autodiff.render_dot``).
+    """
+    return render_dot(dot_text, path, format=format)
+
+
+def _input_dim(leaves, input_dim):
+    if input_dim is not None:
+        return int(input_dim)
+    for _, module in leaves:
+        if hasattr(module, "in_features"):
+            return module.in_features
+    raise ValueError("model_to_dot: cannot tell the input width from the first layer; "
+                     "pass input_dim=")
+
+
+def _output_shapes(model, leaves, input_dim: int) -> list[tuple]:
+    """Each leaf's output shape without the batch axis, from an evaluation-mode pass of one
+    zero sample (evaluation mode draws no Dropout mask and updates no running statistics);
+    the caches that pass overwrites and the training mode are put back (``undisturbed``)."""
+    dtype = next((p.dtype for p in model.parameters()), np.dtype("float32"))
+    shapes, x = [], np.zeros((1, input_dim), dtype=dtype)
+    with undisturbed(model):
+        model.eval()
+        for _, module in leaves:
+            x = module(x)
+            shapes.append(x.shape[1:])
+    return shapes
+
+
+def _shape(*dims) -> str:
+    return "(" + ", ".join(["N", *map(str, dims)]) + ")"
+
+
+def _bytes(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    return f"{n / 1024:.1f} KiB" if n < 2**20 else f"{n / 2**20:.1f} MiB"
+
+
+def _escape(text: str) -> str:
+    """Make ``text`` safe inside a double-quoted DOT string."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _label(lines: list[str]) -> str:
+    return "\\n".join(_escape(line) for line in lines)

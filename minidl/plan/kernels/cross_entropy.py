@@ -28,7 +28,9 @@ class CrossEntropyKernel:
         p = np.exp(shifted, out=ws.array(self, "p", (c, n), z.dtype))
         # Across rows numpy adds one row at a time (no pairwise summation): S in float64
         total = np.add.reduce(p, axis=0, dtype=np.float64, out=ws.array(self, "total", (n,), np.float64))
-        p /= total
+        same_dtype = ws.array(self, "total_in_dtype", (n,), p.dtype)  # p /= float64 would cast in
+        np.copyto(same_dtype, total, casting="same_kind")             # buffered chunks
+        p /= same_dtype
         loss = (np.log(total).sum() - shifted[y, np.arange(n)].sum()) / n
         self.p, self.y = p, y
         return float(loss)

@@ -1,0 +1,333 @@
+"""The planned path is held to the teaching path: for every layer, loss and optimizer variant,
+planned steps end at the parameters, buffers, losses and optimizer state the plain loop
+reaches (float64 to 1e-10 relative, float32 within rounding)."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from minidl import (
+    SGD,
+    Adam,
+    BatchNorm1d,
+    Dense,
+    Dropout,
+    Module,
+    MSELoss,
+    Parameter,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    SoftmaxCrossEntropy,
+    Tanh,
+)
+from minidl.data import DataLoader
+from minidl.nn.models import mlp
+from minidl.optim import clip_grad_norm
+from minidl.plan import NonFiniteLoss, plan
+from minidl.plan.kernels import OwnMethods
+from minidl.training import Trainer
+
+D, C = 6, 4
+
+
+class Scale(Module):
+    """A user's layer with its own backward: y = x ⊙ s."""
+
+    def __init__(self, width, dtype):
+        self.s = Parameter(np.linspace(0.5, 1.5, width).astype(dtype))
+
+    def forward(self, x):
+        self.cache = x
+        return x * self.s
+
+    def backward(self, dout):
+        """y = x ⊙ s  ⇒  ds += Σ_n dY ⊙ X,  dX = dY ⊙ s."""
+        x = self.cached()
+        self.ds += (dout * x).sum(axis=0)
+        return dout * self.s
+
+
+class StudentDense(Dense):
+    """A student's copy of Dense: the same maths, written out again."""
+
+    def backward(self, dout):
+        """dX = dZ Wᵀ, dW += Xᵀ dZ, db += Σ_n dZ[n]."""
+        x = self.cached()
+        self.dW += x.T @ dout
+        self.db += dout.sum(axis=0)
+        return dout @ self.W.T
+
+
+def tied(dtype):
+    """Two Dense layers sharing one weight matrix (a tied parameter gets both gradients)."""
+    first, middle = Dense(D, D, rng=3, dtype=dtype), Dense(D, D, rng=5, dtype=dtype)
+    middle.W = first.parameters()[0]  # the same Parameter object: shared
+    return Sequential(first, Tanh(), middle, ReLU(), Dense(D, C, rng=4, dtype=dtype))
+
+
+MODELS = {
+    "relu": lambda dt: mlp([D, 8, 5, C], "relu", rng=0, dtype=dt),
+    "tanh": lambda dt: mlp([D, 8, C], "tanh", rng=0, dtype=dt),
+    "sigmoid": lambda dt: mlp([D, 8, C], "sigmoid", rng=0, dtype=dt),
+    "batchnorm-dropout": lambda dt: mlp([D, 8, 8, C], rng=0, dtype=dt, batchnorm=True, dropout=0.3),
+    "batchnorm-no-affine": lambda dt: Sequential(Dense(D, 8, rng=0, dtype=dt),
+                                                 BatchNorm1d(8, affine=False, dtype=dt), ReLU(),
+                                                 Dense(8, C, rng=1, dtype=dt)),
+    "user-layer": lambda dt: Sequential(Dense(D, 8, rng=0, dtype=dt), Scale(8, dt), Sigmoid(),
+                                        Dense(8, C, rng=1, dtype=dt)),
+    "student-dense-first": lambda dt: Sequential(StudentDense(D, 8, rng=0, dtype=dt), ReLU(),
+                                                 Dense(8, C, rng=1, dtype=dt)),
+    "nested": lambda dt: Sequential(Sequential(Dense(D, 8, rng=0, dtype=dt), ReLU()),
+                                    Sequential(Dropout(0.2, rng=1), Dense(8, C, rng=2, dtype=dt))),
+    "recompute": lambda dt: Sequential(*mlp([D, 8, 8, C], rng=0, dtype=dt, dropout=0.2).layers,
+                                       recompute_segments=2),
+    "tied": tied,
+}
+
+OPTIMIZERS = {
+    "sgd": lambda ps: SGD(ps, lr=0.1),
+    "momentum": lambda ps: SGD(ps, lr=0.1, momentum=0.9),
+    "nesterov-decay": lambda ps: SGD(ps, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-2),
+    "adam": lambda ps: Adam(ps, lr=1e-2, eps=1e-3),
+    "adam-decay": lambda ps: Adam(ps, lr=1e-2, eps=1e-3, weight_decay=1e-2),
+}
+
+
+def batches(dtype, loss, sizes=(16, 16, 9, 16, 5)):
+    """A changing batch size (a smaller one mid-way, as the last batch of an epoch)."""
+    rng = np.random.default_rng(7)
+    for n in sizes:
+        x = rng.standard_normal((n, D)).astype(dtype)
+        if loss == "mse":
+            y = rng.standard_normal((n, C)).astype(dtype)
+        elif loss == "probabilities":
+            y = rng.dirichlet(np.ones(C), size=n)
+        else:
+            y = rng.integers(0, C, n)
+        yield x, y
+
+
+LOSSES = {"ids": SoftmaxCrossEntropy, "probabilities": SoftmaxCrossEntropy, "mse": MSELoss}
+
+
+def teaching_step(model, loss_fn, opt, x, y, clip=None):
+    opt.zero_grad()
+    model.zero_grad()
+    loss = loss_fn(model(x), y)
+    model.backward(loss_fn.backward())
+    if clip is not None:
+        clip_grad_norm(opt.params, clip)
+    opt.step()
+    return loss
+
+
+def assert_close(a, b, rtol, what):
+    """Each array against its own scale, not element by element, with a floor: the bias of a
+    Dense layer that feeds BatchNorm has a true gradient of exactly zero, so it holds only
+    rounding noise (amplified by lr/ε under Adam), which two correct paths round differently."""
+    scale = max(float(np.max(np.abs(a))), 1e-4 if rtol < 1e-6 else 1e-2)
+    err = float(np.max(np.abs(np.asarray(a, np.float64) - b))) / scale
+    assert err <= rtol, f"{what}: relative difference {err:.3g} > {rtol:g}"
+
+
+def assert_same_state(teach, planned, opt_t, opt_p, rtol):
+    for (name, p), (_, q) in zip(teach.named_parameters(), planned.named_parameters()):
+        assert_close(p.data, q.data, rtol, name)
+    for (name, a), b in zip(teach.named_buffers(), planned.buffers()):
+        assert_close(a, b, rtol, name)
+    st, sp = opt_t.state_dict(), opt_p.state_dict()
+    assert st["steps"] == sp["steps"] and st["hyper"] == sp["hyper"]
+    for key in st["state"]:
+        for i, (a, b) in enumerate(zip(st["state"][key], sp["state"][key])):
+            assert_close(a, b, rtol, f"{key}[{i}]")
+
+
+def run_both(model_name, opt_name, loss_name, dtype, clip=None, change_lr=True):
+    teach, planned = MODELS[model_name](dtype), MODELS[model_name](dtype)
+    opt_t, opt_p = OPTIMIZERS[opt_name](teach.parameters()), OPTIMIZERS[opt_name](planned.parameters())
+    loss_t, loss_p = LOSSES[loss_name](), LOSSES[loss_name]()
+    step = plan(planned, loss_p, opt_p, clip_norm=clip)
+    for i, (x, y) in enumerate(batches(dtype, loss_name)):
+        if change_lr and i == 2:  # a schedule sets the learning rate between steps
+            opt_t.lr = opt_p.lr = opt_t.lr * 0.5
+        expected = teaching_step(teach, loss_t, opt_t, x, y, clip)
+        got = step(x, y)
+        assert got == pytest.approx(expected, rel=1e-10 if dtype == "float64" else 1e-4)
+    return teach, planned, opt_t, opt_p, step
+
+
+@pytest.mark.parametrize("model_name", sorted(MODELS))
+@pytest.mark.parametrize("opt_name", sorted(OPTIMIZERS))
+def test_planned_steps_end_where_the_teaching_loop_ends_float64(model_name, opt_name):
+    teach, planned, opt_t, opt_p, _ = run_both(model_name, opt_name, "ids", "float64")
+    assert_same_state(teach, planned, opt_t, opt_p, 1e-10)
+
+
+@pytest.mark.parametrize("model_name", ["relu", "batchnorm-dropout", "user-layer", "tanh"])
+@pytest.mark.parametrize("opt_name", ["momentum", "adam"])
+def test_planned_steps_agree_within_rounding_float32(model_name, opt_name):
+    teach, planned, opt_t, opt_p, _ = run_both(model_name, opt_name, "ids", "float32")
+    assert all(p.dtype == np.float32 for p in planned.parameters())
+    assert_same_state(teach, planned, opt_t, opt_p, 1e-4)
+
+
+@pytest.mark.parametrize("loss_name", ["probabilities", "mse"])
+def test_losses_without_a_kernel_run_their_own_methods(loss_name):
+    teach, planned, opt_t, opt_p, _ = run_both("batchnorm-dropout", "nesterov-decay", loss_name, "float64")
+    assert_same_state(teach, planned, opt_t, opt_p, 1e-10)
+
+
+def test_gradient_clipping_is_planned_too():
+    teach, planned, opt_t, opt_p, _ = run_both("relu", "momentum", "ids", "float64", clip=0.05)
+    assert_same_state(teach, planned, opt_t, opt_p, 1e-10)
+
+
+def test_planned_then_teaching_steps_end_where_teaching_steps_alone_do():
+    alone, mixed = MODELS["batchnorm-dropout"]("float64"), MODELS["batchnorm-dropout"]("float64")
+    opt_a, opt_m = SGD(alone.parameters(), lr=0.1, momentum=0.9), SGD(mixed.parameters(), lr=0.1, momentum=0.9)
+    loss_fn = SoftmaxCrossEntropy()
+    step = plan(mixed, SoftmaxCrossEntropy(), opt_m)
+    for i, (x, y) in enumerate(batches("float64", "ids", sizes=(8,) * 6)):
+        teaching_step(alone, loss_fn, opt_a, x, y)
+        if i < 3:
+            step(x, y)
+        else:
+            teaching_step(mixed, loss_fn, opt_m, x, y)
+    assert_same_state(alone, mixed, opt_a, opt_m, 1e-10)
+
+
+def test_the_state_dict_keeps_pytorch_momentum_meaning_and_loads_back():
+    teach, planned, opt_t, opt_p, step = run_both("relu", "momentum", "ids", "float64")
+    state = opt_p.state_dict()
+    fresh = SGD(planned.parameters(), lr=0.1, momentum=0.9)
+    fresh.load_state_dict(state)
+    for a, b in zip(fresh.state["momentum"], opt_t.state["momentum"]):
+        assert_close(b, a, 1e-10, "momentum")
+    opt_p.load_state_dict(opt_t.state_dict())  # loading into a planned optimizer: in place
+    x, y = next(batches("float64", "ids"))
+    teaching_step(teach, SoftmaxCrossEntropy(), opt_t, x, y)
+    step(x, y)
+    assert_same_state(teach, planned, opt_t, opt_p, 1e-10)
+
+
+def test_a_rebound_parameter_is_followed():
+    teach, planned, opt_t, opt_p, step = run_both("relu", "adam", "ids", "float64")
+    planned[0]._params["W"].data = planned[0].W.copy()  # someone gives the parameter a new array
+    teach[0]._params["W"].data = teach[0].W.copy()
+    x, y = next(batches("float64", "ids"))
+    teaching_step(teach, SoftmaxCrossEntropy(), opt_t, x, y)
+    step(x, y)
+    assert_same_state(teach, planned, opt_t, opt_p, 1e-10)
+
+
+def test_layers_the_plan_cannot_vouch_for_run_their_own_methods():
+    step = plan(MODELS["student-dense-first"]("float64"), SoftmaxCrossEntropy(),
+                SGD(MODELS["relu"]("float64").parameters(), lr=0.1))
+    assert isinstance(step.kernels[0], OwnMethods) and not isinstance(step.kernels[1], OwnMethods)
+    tied_step = plan(tied("float64"), SoftmaxCrossEntropy(), SGD(tied("float64").parameters(), lr=0.1))
+    assert isinstance(tied_step.kernels[0], OwnMethods) and isinstance(tied_step.kernels[2], OwnMethods)
+
+
+def test_a_model_with_forward_hooks_is_stepped_the_plain_way():
+    teach, planned = MODELS["relu"]("float64"), MODELS["relu"]("float64")
+    opt_t, opt_p = SGD(teach.parameters(), lr=0.1), SGD(planned.parameters(), lr=0.1)
+    seen = []
+    handle = planned[1].register_forward_hook(lambda m, args, out: seen.append(out.shape))
+    step = plan(planned, SoftmaxCrossEntropy(), opt_p)
+    for x, y in batches("float64", "ids", sizes=(8, 8)):
+        teaching_step(teach, SoftmaxCrossEntropy(), opt_t, x, y)
+        step(x, y)
+    handle.remove()
+    assert seen == [(8, 8), (8, 8)]
+    assert_same_state(teach, planned, opt_t, opt_p, 1e-10)
+
+
+def test_forward_is_evaluation_mode_and_returns_an_array_the_caller_owns():
+    model = MODELS["batchnorm-dropout"]("float64")
+    step = plan(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
+    x, y = next(batches("float64", "ids"))
+    step(x, y)
+    buffers = [b.copy() for b in model.buffers()]
+    out = step.forward(x)
+    model.eval()
+    np.testing.assert_allclose(out, model(x), rtol=1e-12)
+    assert model.training is False  # the caller's mode is kept
+    model.train()
+    step.forward(x * 0)
+    np.testing.assert_allclose(out, model.eval()(x), rtol=1e-12)  # not overwritten by the next call
+    assert all((a == b).all() for a, b in zip(buffers, model.buffers()))
+
+
+def test_a_non_finite_loss_stops_before_anything_is_updated():
+    model = MODELS["relu"]("float64")
+    step = plan(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
+    before = [p.data.copy() for p in model.parameters()]
+    x, y = next(batches("float64", "ids"))
+    with pytest.raises(NonFiniteLoss):
+        step(x * np.inf, y)
+    assert all((a == p.data).all() for a, p in zip(before, model.parameters()))
+
+
+def test_bad_input_gets_the_layers_own_error():
+    model = MODELS["relu"]("float32")
+    step = plan(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
+    with pytest.raises(ValueError, match=r"Dense\(6 → 8\)\.forward: expected input of shape \(N, 6\), got \(3, 5\)"):
+        step(np.zeros((3, 5)), np.zeros(3, int))
+    with pytest.raises(IndexError, match="label 9 is out of range for 4 classes"):
+        step(np.zeros((3, 6)), np.array([0, 9, 1]))
+
+
+@pytest.mark.parametrize("make_opt", [OPTIMIZERS["nesterov-decay"], OPTIMIZERS["adam-decay"]])
+def test_steady_state_planned_training_allocates_no_batch_sized_array(make_opt):
+    """Count what a step allocates (tracemalloc, as needle's tests count live tensors): after
+    the first steps every intermediate is reused, so the peak of a step stays far below the
+    size of one batch-sized array. What remains is numpy's own fixed-size casting buffer
+    (8192 elements, e.g. for bool × float32) and a few (N,)-sized index arrays in the loss."""
+    n, width = 4096, 64
+    model = mlp([width, width, width, C], rng=0, batchnorm=True, dropout=0.2)
+    step = plan(model, SoftmaxCrossEntropy(), make_opt(model.parameters()))
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((n, width)).astype(np.float32), rng.integers(0, C, n)
+    for _ in range(3):
+        step(x, y)
+    tracemalloc.start()
+    try:
+        for _ in range(5):
+            step(x, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    one_batch_array = n * width * 4
+    assert peak < one_batch_array / 8, f"a planned step allocated up to {peak} bytes"
+
+
+def test_trainer_planned_and_teaching_train_to_the_same_model():
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((100, D)), rng.integers(0, C, 100)
+    models = []
+    for planned in (True, False):
+        model = MODELS["batchnorm-dropout"]("float64")
+        trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1, momentum=0.9),
+                          schedule=lambda s: 0.1 / (1 + s), clip_norm=1.0, progress=False,
+                          log=lambda *a: None, planned=planned)
+        trainer.fit(DataLoader(x, y, 32, rng=0), epochs=2)
+        models.append(model)
+    for p, q in zip(*(m.parameters() for m in models)):
+        assert_close(p.data, q.data, 1e-10, "parameter")
+
+
+def test_float16_loss_scaling_is_handed_back_to_the_teaching_path():
+    from minidl.training import MixedPrecision
+
+    model = mlp([D, 8, C], rng=0, dtype="float16")
+    mp = MixedPrecision(model)
+    trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(mp.master_parameters(), lr=0.1),
+                      mixed_precision=mp, progress=False, log=lambda *a: None)
+    assert trainer.planned is False
+    x, y = next(batches("float16", "ids"))
+    trainer.train_step(x, y)
+    assert mp.steps == 1

@@ -9,12 +9,15 @@ import pytest
 from minidl.bench import contestants
 from minidl.bench.runner import format_table, interleave, summarise
 from minidl.cli import main
+from minidl.plan import updates
+
+EPOCH_NAMES = {"planned", "teaching", "plan-loop", "engine", "numpy", "gemm"}
 
 
 def test_bench_quick_prints_the_tables(capsys):
     assert main(["bench", "--quick", "--synthetic", "--no-torch", "--hidden", "32"]) == 0
     out = capsys.readouterr().out
-    for text in ("one training epoch", "layer", "engine", "numpy", "gemm", "× gemm", "micrograd demo",
+    for text in (*EPOCH_NAMES, "one training epoch", "× gemm", "× numpy", "× planned", "micrograd demo",
                  "scalar ÷ this", "memory at batch size 128", "peak RSS"):
         assert text in out
 
@@ -22,8 +25,9 @@ def test_bench_quick_prints_the_tables(capsys):
 def test_bench_json(capsys):
     assert main(["bench", "--quick", "--synthetic", "--no-torch", "--hidden", "16", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert {r["name"] for r in result["epoch"]} == {"layer", "engine", "numpy", "gemm"}
-    assert all(r["median_s"] > 0 and "vs_gemm" in r for r in result["epoch"])
+    assert {r["name"] for r in result["epoch"]} == EPOCH_NAMES
+    assert all(r["median_s"] > 0 and {"vs_gemm", "vs_numpy", "vs_planned"} <= set(r) for r in result["epoch"])
+    assert not any("vs_torch" in r for r in result["epoch"])  # --no-torch: no column for it
     assert result["machine"]["blas"] and result["setup"]["sizes"] == [784, 16, 10]
 
 
@@ -42,19 +46,24 @@ def test_interleave_alternates_and_summarise_takes_ratios():
     assert "× b" in format_table(rows, "t") and "a ÷ this" in format_table(rows, "t")
 
 
-def test_layer_engine_and_numpy_contestants_train_to_the_same_weights():
+def test_training_contestants_train_to_the_same_weights():
     """An epoch of each (float64, 200 samples, the last batch short) ends at the same weights:
-    the three implementations run the same equations on the same batches."""
+    the five implementations run the same equations on the same batches."""
     rng = np.random.default_rng(0)
     x, y = rng.random((200, 12)), rng.integers(0, 10, 200)
-    runs = {name: getattr(contestants, name)(x, y, [12, 16, 8, 10], 64, "float64", seed=3)
-            for name in ("layer_path", "engine_path", "numpy_inline")}
+    names = ("planned", "teaching", "plan-loop", "engine", "numpy")
+    runs = {name: contestants.EPOCH[name](x, y, [12, 16, 8, 10], 64, "float64", seed=3) for name in names}
     for run in runs.values():
         run()
-    reference = runs["layer_path"].weights()
-    for name in ("engine_path", "numpy_inline"):
+    reference = runs["teaching"].weights()
+    for name in names:
         for ours, theirs in zip(reference, runs[name].weights(), strict=True):
             np.testing.assert_allclose(theirs, ours, rtol=1e-12, atol=1e-14, err_msg=name)
+
+
+def test_the_numpy_step_flushes_subnormals_as_the_planned_update_does():
+    # its own copies, so it reads nothing from the framework; they must not drift apart
+    assert (contestants.FLUSH_EVERY, contestants.FLUSH_BELOW) == (updates.FLUSH_EVERY, updates.FLUSH_BELOW)
 
 
 def test_ratios_pair_the_rounds_so_a_slow_spell_cancels():

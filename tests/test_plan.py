@@ -188,7 +188,8 @@ def test_gradient_clipping_is_planned_too():
 
 def test_planned_then_teaching_steps_end_where_teaching_steps_alone_do():
     alone, mixed = MODELS["batchnorm-dropout"]("float64"), MODELS["batchnorm-dropout"]("float64")
-    opt_a, opt_m = SGD(alone.parameters(), lr=0.1, momentum=0.9), SGD(mixed.parameters(), lr=0.1, momentum=0.9)
+    opt_a = SGD(alone.parameters(), lr=0.1, momentum=0.9)
+    opt_m = SGD(mixed.parameters(), lr=0.1, momentum=0.9)
     loss_fn = SoftmaxCrossEntropy()
     step = plan(mixed, SoftmaxCrossEntropy(), opt_m)
     for i, (x, y) in enumerate(batches("float64", "ids", sizes=(8,) * 6)):
@@ -275,7 +276,8 @@ def test_a_non_finite_loss_stops_before_anything_is_updated():
 def test_bad_input_gets_the_layers_own_error():
     model = MODELS["relu"]("float32")
     step = plan(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
-    with pytest.raises(ValueError, match=r"Dense\(6 → 8\)\.forward: expected input of shape \(N, 6\), got \(3, 5\)"):
+    expected = r"Dense\(6 → 8\)\.forward: expected input of shape \(N, 6\), got \(3, 5\)"
+    with pytest.raises(ValueError, match=expected):
         step(np.zeros((3, 5)), np.zeros(3, int))
     with pytest.raises(IndexError, match="label 9 is out of range for 4 classes"):
         step(np.zeros((3, 6)), np.array([0, 9, 1]))

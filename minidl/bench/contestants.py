@@ -1,4 +1,4 @@
-"""The contestants of ``minidl bench``: one training epoch of the same MLP, five ways.
+"""The contestants of ``minidl bench``: one training epoch of the same MLP, seven ways.
 
 Each builder returns ``run_epoch()`` closing over its own model and optimizer (the
 training contestants also give ``run_epoch.weights()``, W₀, b₀, W₁, …, so a test can
@@ -6,13 +6,21 @@ check they compute the same thing); all of them train 784-…-10 with SGD (lr 0.
 momentum 0.9, PyTorch's rule) on the same data, batch size, dtype and data order, so
 their times compare like for like:
 
-- ``layer``: minidl's layers and ``Trainer.train_step`` — the path ``minidl train`` runs;
+- ``planned``: ``Trainer.train_epoch`` on its default path, ``minidl.plan`` — what
+  ``minidl train`` runs (it also sums the loss and counts correct predictions);
+- ``teaching``: the same Trainer with ``planned=False``: each layer's own forward and
+  backward, the optimizer's own ``step()``;
+- ``plan-loop``: a user's own loop calling ``step(xb, yb)`` from ``plan(...)``, as the
+  README teaches, with nothing else per batch;
 - ``engine``: the same network written with ``minidl.autodiff`` Tensors;
 - ``numpy``: the same step written out by hand in numpy, with no framework (preallocated
-  arrays, the same equations and update): what the layer path costs over it is overhead;
+  arrays, the same equations and update): what the planned path costs over it is overhead;
 - ``gemm``: only the matrix products one step needs (3 forward, 3 for dW, 2 for dX),
   into preallocated outputs — the floor no numpy implementation can go under;
 - ``torch``: PyTorch eager, when it is importable (never a dependency).
+
+``EPOCH`` names the builders that need nothing but numpy; ``torch_path`` also takes the
+thread count.
 """
 
 from __future__ import annotations
@@ -21,19 +29,32 @@ import numpy as np
 
 from ..autodiff import Tensor
 from ..data import DataLoader
-from ..losses import SoftmaxCrossEntropy
-from ..models import mlp
+from ..nn.losses import SoftmaxCrossEntropy
+from ..nn.models import mlp
 from ..optim import SGD
+from ..plan import plan
 from ..training import Trainer
 
 LR, MOMENTUM = 0.1, 0.9
 
+# The hand-written step flushes subnormal momentum as the planned update does
+# (minidl.plan.updates, where the reasoning is): the same two numbers, kept here so the
+# numpy contestant reads nothing from the framework; a test keeps them in step.
+FLUSH_EVERY = 64
+FLUSH_BELOW = 1e-30
 
-def layer_path(x, y, sizes, batch_size, dtype, seed):
-    """minidl's hand-written layers, trained by the library's own loop."""
+
+def _model_and_optimizer(sizes, dtype, seed):
+    """The MLP every contestant starts from (its initial weights), and its SGD."""
     model = mlp(sizes, rng=seed, dtype=dtype)
-    optimizer = SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer, progress=False, log=lambda *a: None)
+    return model, SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+
+
+def _trainer_path(x, y, sizes, batch_size, dtype, seed, *, planned: bool):
+    """``Trainer.train_epoch`` on the planned or the teaching path."""
+    model, optimizer = _model_and_optimizer(sizes, dtype, seed)
+    trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer, progress=False,
+                      log=lambda *a: None, planned=planned)
     loader = DataLoader(x, y, batch_size, rng=seed)
 
     def run_epoch():
@@ -42,9 +63,32 @@ def layer_path(x, y, sizes, batch_size, dtype, seed):
     return run_epoch
 
 
+def planned_trainer(x, y, sizes, batch_size, dtype, seed):
+    """The Trainer's default: every step through ``minidl.plan``."""
+    return _trainer_path(x, y, sizes, batch_size, dtype, seed, planned=True)
+
+
+def teaching_trainer(x, y, sizes, batch_size, dtype, seed):
+    """The Trainer told ``planned=False``: the layers' and the optimizer's own methods."""
+    return _trainer_path(x, y, sizes, batch_size, dtype, seed, planned=False)
+
+
+def plan_loop(x, y, sizes, batch_size, dtype, seed):
+    """A user's loop over the batches calling the planned step, and nothing else."""
+    model, optimizer = _model_and_optimizer(sizes, dtype, seed)
+    step = plan(model, SoftmaxCrossEntropy(), optimizer)
+    loader = DataLoader(x, y, batch_size, rng=seed)
+
+    def run_epoch():
+        for xb, yb in loader:
+            step(xb, yb)
+    run_epoch.weights = lambda: [p.data for p in model.parameters()]
+    return run_epoch
+
+
 def engine_path(x, y, sizes, batch_size, dtype, seed):
     """The same MLP as engine Tensors: forward builds a graph, ``backward()`` sweeps it."""
-    init = mlp(sizes, rng=seed, dtype=dtype)  # the same initial weights as the layer path
+    init = mlp(sizes, rng=seed, dtype=dtype)  # the same initial weights as the others
     params = [Tensor(p.data.copy(), requires_grad=True) for p in init.parameters()]
     update = _momentum_sgd([p.data for p in params])
     loader = DataLoader(x, y, batch_size, rng=seed)
@@ -73,7 +117,7 @@ def numpy_inline(x, y, sizes, batch_size, dtype, seed):
 
     Forward ``Z = H W + b``, ``H' = Z ⊙ 1[Z > 0]``; softmax cross-entropy ``dZ = (P − Y)/N``;
     backward ``dW = Hᵀ dZ``, ``db = Σ_n dZ``, ``dH = dZ Wᵀ`` masked by ReLU′; then SGD with
-    momentum, flushing subnormal momentum as minidl's optimizer does (else it runs slower).
+    momentum, flushing subnormal momentum as the planned update does (else it runs slower).
     Every batch-sized array is made once and reused.
     """
     params = [p.data.copy() for p in mlp(sizes, rng=seed, dtype=dtype).parameters()]
@@ -119,7 +163,7 @@ def numpy_inline(x, y, sizes, batch_size, dtype, seed):
 
 def _momentum_sgd(params):
     """``update(grads)``: v ← μv + g, p ← p − lr·v on plain arrays, in place (PyTorch's rule,
-    as ``minidl.SGD``), flushing subnormal momentum every ``SGD.FLUSH_EVERY`` steps as it does."""
+    as ``minidl.SGD``), zeroing momentum below ``FLUSH_BELOW`` every ``FLUSH_EVERY`` steps."""
     velocity = [np.zeros_like(p) for p in params]
     scratch = [np.empty_like(p) for p in params]
     steps = 0
@@ -132,10 +176,10 @@ def _momentum_sgd(params):
             np.multiply(v, LR, out=buf)
             p -= buf
         steps += 1
-        if steps % SGD.FLUSH_EVERY == 0:
+        if steps % FLUSH_EVERY == 0:
             for v in velocity:
-                if v.dtype.itemsize < 8:  # as SGD: float64 never reaches its subnormals
-                    v[np.abs(v) < SGD.FLUSH_BELOW] = 0
+                if v.dtype.itemsize < 8:  # float64 momentum never decays into its subnormals
+                    v[np.abs(v) < FLUSH_BELOW] = 0
     return update
 
 
@@ -188,3 +232,7 @@ def torch_path(x, y, sizes, batch_size, dtype, seed, threads):
             loss.backward()
             optimizer.step()
     return run_epoch
+
+
+EPOCH = {"planned": planned_trainer, "teaching": teaching_trainer, "plan-loop": plan_loop,
+         "engine": engine_path, "numpy": numpy_inline, "gemm": gemm_bound}

@@ -1,11 +1,11 @@
-"""``minidl bench``: time one training epoch five ways, interleaved, and print the ratios.
+"""``minidl bench``: time one training epoch seven ways, interleaved, and print the ratios.
 
-Contestants (``minidl.bench.contestants``): the layer path ``minidl train`` runs, the
-same MLP on the autodiff engine, the same step hand-written in numpy, the GEMM-only
-lower bound, and PyTorch eager when it is importable; then the micrograd demo step
-(scalar graph vs array engine vs PyTorch) and the memory a training step holds. Speed
-is shown as ratios against references measured in the same run, never as absolute
-promises.
+Contestants (``minidl.bench.contestants``): the Trainer on its planned path (what
+``minidl train`` runs) and on its teaching path, a user's own loop calling ``plan``, the
+same MLP on the autodiff engine, the same step hand-written in numpy, the GEMM-only lower
+bound, and PyTorch eager when it is importable; then the micrograd demo step (scalar graph
+vs array engine vs PyTorch) and the memory a training step holds. Speed is shown as ratios
+against references measured in the same run, never as absolute promises.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import resource
 import sys
 
 import numpy as np
@@ -21,16 +20,22 @@ import numpy as np
 from ..bench import contestants, micro
 from ..bench.runner import format_table, interleave, summarise
 from ..data import DataError, load_dataset
-from ..models import mlp
+from ..nn.memory import memory_report
+from ..nn.models import mlp
 from ..optim import SGD
 from .threads import blas_info, rerun_with_threads
+from .train import peak_rss_mib as peak_rss
+
+# the columns "× name": this contestant's time over that one's, round by round
+EPOCH_REFERENCES = {name: name for name in ("gemm", "torch", "numpy", "planned")}
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("bench", help="benchmark a training epoch against the GEMM bound and PyTorch",
-                       description="Time one training epoch of an MLP: minidl's layers, its autodiff "
-                                   "engine, hand-written numpy, the GEMM-only bound and PyTorch eager "
-                                   "(if installed), interleaved in one process.")
+                       description="Time one training epoch of an MLP: minidl's planned and teaching "
+                                   "paths, a loop calling plan(), its autodiff engine, hand-written "
+                                   "numpy, the GEMM-only bound and PyTorch eager (if installed), "
+                                   "interleaved in one process.")
     p.add_argument("--hidden", type=int, nargs="+", default=[256, 128], metavar="WIDTH",
                    help="hidden layer widths (default: 256 128)")
     p.add_argument("--batch-size", type=int, default=128, help="samples per step (default: 128)")
@@ -82,14 +87,12 @@ def run(args, parser) -> int:
     blas, threads = blas_info()
     use_torch = torch_available() and not args.no_torch
 
-    # epoch: the four contestants, interleaved
-    build = {"layer": contestants.layer_path, "engine": contestants.engine_path,
-             "numpy": contestants.numpy_inline, "gemm": contestants.gemm_bound}
-    runs = {name: make(x, y, sizes, args.batch_size, args.dtype, args.seed) for name, make in build.items()}
+    # epoch: every contestant once per round
+    runs = {name: make(x, y, sizes, args.batch_size, args.dtype, args.seed)
+            for name, make in contestants.EPOCH.items()}
     if use_torch:
         runs["torch"] = contestants.torch_path(x, y, sizes, args.batch_size, args.dtype, args.seed, threads)
-    epoch_rows = summarise(interleave(runs, repeats, warmup), len(x),
-                           {"gemm": "gemm", "torch": "torch", "layer": "layer"})
+    epoch_rows = summarise(interleave(runs, repeats, warmup), len(x), EPOCH_REFERENCES)
 
     # the micrograd demo: one full-batch step
     steps = {"scalar": micro.scalar_step(args.seed), "engine": micro.engine_step(args.seed)}
@@ -102,8 +105,8 @@ def run(args, parser) -> int:
 
     # memory of one training step
     model = mlp(sizes, rng=args.seed, dtype=args.dtype)
-    memory = model.memory_report(args.batch_size, optimizer=SGD(model.parameters(), lr=0.1, momentum=0.9))
-    peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    memory = memory_report(model, args.batch_size, optimizer=SGD(model.parameters(), lr=0.1, momentum=0.9))
+    peak_rss_mib = peak_rss()
 
     machine = {"python": platform.python_version(), "numpy": np.__version__, "blas": blas,
                "threads": threads, "cpus": os.cpu_count(), "machine": platform.machine(),

@@ -1,32 +1,8 @@
 """Fast mode: check a gradient along a few random directions instead of element by element.
 
-For a tensor T with hand-written gradient a = ∂L/∂T and a random unit direction u,
-one pair of forward passes gives the directional derivative
-
-    (L(T + h u) − L(T − h u)) / 2h  ≈  ⟨∇L, u⟩        (= vᵀ J u with v = G)
-
-which must equal the analytic product ⟨a, u⟩. That costs 2 forward passes per
-direction whatever the size of T, so a 200,000-parameter MLP is checked in well
-under a second, where the per-element check needs 400,000 forward passes.
-
-How likely is a bug to slip through? Write a = g + e (g the true gradient, e the
-bug). With u Gaussian, ⟨e, u⟩ and ⟨g, u⟩ are normal with spreads ‖e‖ and ‖g‖,
-and the check misses the bug only if ``|⟨e, u⟩| ≤ ~2·rtol·|⟨g, u⟩|``, which
-happens with probability about ``(4/π) · rtol · ‖g‖/‖e‖`` per direction (the
-arctan of a ratio of normals). A 1% error (‖e‖ = 0.01‖g‖) at rtol = 1e-6 escapes
-one direction with probability ~1e-4 and two independent directions with ~2e-8.
-Gaussian directions are used rather than Rademacher (±1) ones because a sign
-vector can cancel an error exactly — e.g. the antisymmetric error of a transposed
-``dW`` vanishes against a symmetric sign pattern — which a Gaussian does with
-probability zero. The directions come from ``rng``, so a seeded check is
-reproducible; a different seed is an independent second opinion.
-
-Kinks (ReLU at 0): a direction that crossed a corner of L (``kinks.py``; for a
-direction the analytic value need not lie between the one-sided slopes, as several
-corners may be crossed at once) is counted, not judged, and replaced by a fresh
-one. When every direction crosses one — an input exactly on a kink is crossed by
-all of them — that tensor is checked element by element instead, so fast mode
-never passes vacuously.
+Owns ``check_directional`` (``check_module(..., fast=True)``): 2 forward passes per
+direction whatever the tensor's size; a direction that crosses a kink is replaced. Why
+it works and how likely a bug is to slip through: docs/gradcheck/directional-checks.md.
 """
 
 from __future__ import annotations

@@ -1,19 +1,8 @@
 """Each layer's and loss's math written a second time, as an expression of the autodiff engine.
 
-The engine differentiates these expressions by itself, so their gradients are an
-opinion independent of every hand-written ``backward``. This is the one module
-that imports both the layers and the engine (STYLE.md, habit 2).
-
-Two kinds of formulation, both registered with ``register_engine_form``:
-
-- a module's: ``fn(module, x, params) -> Tensor`` — ``x`` is the input Tensor and
-  ``params["W"]`` the Tensor holding the module's parameter ``W`` (with the
-  module's current values); containers reach their children's parameters with
-  ``params.child(name)``. It must not call the module's ``backward``.
-- a loss's: ``fn(loss_fn, pred, target) -> Tensor`` — a scalar Tensor.
-
-Look-up walks the type's MRO, so a student's ``class MyDense(Dense)`` that
-overrides ``backward`` is checked against ``Dense``'s math (SPEC §3).
+Owns the registry of engine formulations (``register_engine_form``) that ``cross_check``
+differentiates: the one module importing both the layers and the engine (STYLE.md). The
+two signatures and the MRO look-up: docs/gradcheck/engine-forms.md.
 
 Example — a new layer ``Y = X²`` and its one-line engine formulation:
     >>> from minidl import Module, MSELoss

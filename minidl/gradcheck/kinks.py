@@ -1,30 +1,8 @@
 """Corners of f (ReLU at 0, ties of a max): a correct backward must never fail on them.
 
-A central difference ``(f(x+h) − f(x−h)) / 2h`` that straddles a corner measures
-the average of two slopes, not a derivative. The one-sided slopes
-``(f(x+h) − f(x))/h`` and ``(f(x) − f(x−h))/h`` reveal it by their *gap*: where
-f is smooth it is ``h·|f''|``, tiny and proportional to h; where a corner lies
-within one step it is a jump of the slope, whatever h.
-
-1. Slopes that disagree by more than 1% mean a corner (no smooth f does that at
-   h ≈ 6e-6, unless its slope is ~0, hence a floor).
-2. Otherwise an element that would fail gets a second look at the step h/16. If the
-   estimate there agrees with the analytic value, the corner lay between h/16
-   and h, and that clean estimate is the one judged. If the gap kept its size
-   (curvature's shrinks ~16-fold, rounding noise's grows as much), a corner lies
-   within h/16 (an input exactly on a ReLU's kink, whose weight in the slope may
-   be far below 1%).
-
-At a corner no derivative exists, and an element there is *on a kink*: counted
-in the report, never failed. Test 1 also asks that the analytic value lie between
-the two slopes (a one-sided derivative, as ReLU′(0) = 0 is), so a wrong mask
-still fails there. Test 2 cannot: where several corners meet (a row of zeros
-into ``Dense → ReLU`` puts every unit of that sample on its kink at once) the
-convention ReLU′(0) = 0 need not give either one-sided slope. A wrong backward
-still fails on the elements that are not on corners, and ``cross_check`` judges
-every element, corners included (the engine keeps the same convention). Only
-would-be failures are examined, so elements that pass keep the estimate with the
-least rounding error and are never called kinks.
+Owns the kink tests shared by the finite-difference checks: one-sided slopes that
+disagree, and a second look at h/REFINE for would-be failures. The reasoning, and what
+"on a kink" means in a report: docs/gradcheck/kinks.md.
 """
 
 from __future__ import annotations

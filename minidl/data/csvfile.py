@@ -1,7 +1,7 @@
 """CSV data sets: a label column followed by numeric feature columns, optional header row.
 
-Parsing uses numpy's C reader (integers first: about 7x faster than floats, and
-pixel tables are integers); only when it refuses the file does a slow pass with
+Parsing uses numpy's C reader (integers first: faster than floats, and pixel
+tables are integers); only when it refuses the file does a slow pass with
 the ``csv`` module look for the offending line and column to name in the error.
 Line numbers count physical lines of the file, starting at 1.
 """

@@ -96,7 +96,7 @@ def read_idx(path, *, magic: int | None = None, sha256: str | None = None) -> np
     return _read_idx_cached(path, stat.st_size, stat.st_mtime_ns, magic, expected)
 
 
-# Decoding Fashion-MNIST's training images takes ~0.3 s (gunzip), so a process that loads
+# Decoding Fashion-MNIST's training images means a gunzip, so a process that loads
 # the same files again (tests, eval after train) reuses the decoded read-only arrays. The
 # key holds size and mtime, so a rewritten file is read afresh; 8 entries = two datasets.
 @functools.lru_cache(maxsize=8)

@@ -54,7 +54,7 @@ class GradientFlow(Callback):
         vanishing: warn when a layer's gradient norm falls below this.
         exploding: warn when it rises above this.
         out_dir: if given, ``diagnostics.json`` there is rewritten after every epoch (an
-            interrupted run keeps its records); the picture, ~0.5 s of matplotlib, is drawn
+            interrupted run keeps its records); the picture (matplotlib) is drawn
             by ``write`` — call it once training ends.
 
     Attributes:

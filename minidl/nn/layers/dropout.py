@@ -92,8 +92,8 @@ class Dropout(Module):
         return x * self.cache
 
     def draw_mask(self, shape: tuple, dtype) -> np.ndarray:
-        """M/(1 − p) with M[i] = 1[U[i] ≥ p], U uniform on [0, 1) drawn in float32 (twice as
-        fast as float64; p is resolved to 2⁻²⁴). The planned kernel draws the same way."""
+        """M/(1 − p) with M[i] = 1[U[i] ≥ p], U uniform on [0, 1) drawn in float32 (p is resolved
+        to 2⁻²⁴). The planned kernel draws the same way."""
         keep = self.rng.random(shape, dtype=np.float32) >= self.p
         return keep * np.dtype(dtype).type(1 / (1 - self.p))
 

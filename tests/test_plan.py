@@ -333,3 +333,89 @@ def test_float16_loss_scaling_is_handed_back_to_the_teaching_path():
     x, y = next(batches("float16", "ids"))
     trainer.train_step(x, y)
     assert mp.steps == 1
+
+
+# ---------------------------------------------------------------- found by an independent review
+def test_one_module_object_in_two_places_is_refused():
+    relu = ReLU()
+    with pytest.raises(ValueError, match=r"ReLU\(\) appears twice \(at 1 and 3\)"):
+        Sequential(Dense(D, 8, rng=0), relu, Dense(8, 8, rng=1), relu)
+    with pytest.raises(ValueError, match="appears twice"):
+        Sequential(Sequential(relu), Sequential(relu))
+
+
+def test_parameters_over_one_array_stay_tied():
+    def build():
+        first, second = Dense(D, D, rng=0, dtype="float64"), Dense(D, C, rng=1, dtype="float64")
+        middle = Dense(D, D, rng=2, dtype="float64")
+        middle.W = Parameter(first.W)  # a second Parameter over the same array
+        return Sequential(first, Tanh(), middle, Tanh(), second)
+    teach, planned = build(), build()
+    opt_t, opt_p = SGD(teach.parameters(), lr=0.1), SGD(planned.parameters(), lr=0.1)
+    step = plan(planned, SoftmaxCrossEntropy(), opt_p)
+    for x, y in batches("float64", "ids", sizes=(8, 8, 8)):
+        teaching_step(teach, SoftmaxCrossEntropy(), opt_t, x, y)
+        step(x, y)
+    assert np.shares_memory(planned[0].W, planned[2].W)
+    assert_same_state(teach, planned, opt_t, opt_p, 1e-10)
+
+
+def test_float16_batchnorm_runs_its_own_methods():
+    model = Sequential(BatchNorm1d(4, dtype="float16"), Dense(4, C, rng=0, dtype="float16"))
+    step = plan(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
+    assert isinstance(step.kernels[0], OwnMethods)
+
+
+def test_a_layer_replaced_after_planning_is_planned_anew():
+    teach, planned = MODELS["relu"]("float64"), MODELS["relu"]("float64")
+    opt_t, opt_p = SGD(teach.parameters(), lr=0.1), SGD(planned.parameters(), lr=0.1)
+    step = plan(planned, SoftmaxCrossEntropy(), opt_p)
+    data = list(batches("float64", "ids", sizes=(8, 8, 8)))
+    for x, y in data[:2]:
+        teaching_step(teach, SoftmaxCrossEntropy(), opt_t, x, y)
+        step(x, y)
+    teach.layers[1], planned.layers[1] = Tanh(), Tanh()  # a layer swapped in place
+    teaching_step(teach, SoftmaxCrossEntropy(), opt_t, *data[2])
+    step(*data[2])
+    assert_same_state(teach, planned, opt_t, opt_p, 1e-10)
+
+
+def test_a_trainer_given_a_new_optimizer_plans_again():
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((64, D)), rng.integers(0, C, 64)
+    models = []
+    for planned in (True, False):
+        model = MODELS["relu"]("float64")
+        trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1), progress=False,
+                          log=lambda *a: None, planned=planned)
+        trainer.fit(DataLoader(x, y, 16, rng=0), epochs=1)
+        trainer.optimizer = Adam(model.parameters(), lr=1e-2)  # fine-tuning with another optimizer
+        trainer.fit(DataLoader(x, y, 16, rng=0), epochs=2, start_epoch=1)
+        models.append(model)
+    for p, q in zip(*(m.parameters() for m in models)):
+        assert_close(p.data, q.data, 1e-10, "parameter")
+
+
+def test_planned_dropout_leaves_its_last_mask_on_the_layer():
+    model = MODELS["nested"]("float64")
+    step = plan(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
+    x, y = next(batches("float64", "ids"))
+    step(x, y)
+    dropout = model.layers[1].layers[0]
+    assert dropout.mask.shape == (16, 8) and set(np.unique(dropout.mask)) <= {0.0, 1 / 0.8}
+
+
+def test_hyper_parameters_set_as_attributes_reach_the_state_dict():
+    opt = SGD(MODELS["relu"]("float64").parameters(), lr=0.1)
+    opt.momentum = 0.9
+    opt.step()
+    assert opt.state_dict()["hyper"]["momentum"] == 0.9 and len(opt.state["momentum"]) == 6
+
+
+def test_a_non_finite_output_is_named_by_the_planned_step():
+    model = MODELS["relu"]("float64")
+    step = plan(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
+    x, y = next(batches("float64", "ids"))
+    x[3, 0] = np.nan
+    with pytest.raises(NonFiniteLoss, match=r"the model's output is not finite \(first at index \(3, 0\)"):
+        step(x, y)

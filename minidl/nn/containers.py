@@ -38,6 +38,7 @@ class Sequential(Module):
                 isinstance(recompute_segments, int) and 1 <= recompute_segments <= max(len(modules), 1)):
             raise ValueError(f"Sequential: recompute_segments must be an integer in [1, {len(modules)}] "
                              f"(the number of modules), got {recompute_segments!r}")
+        _refuse_reuse(modules)
         self.layers = list(modules)
         self.recompute_segments = recompute_segments
 
@@ -74,3 +75,17 @@ class Sequential(Module):
 
     def get_config(self) -> dict:
         return {"recompute_segments": self.recompute_segments} if self.recompute_segments else {}
+
+
+def _refuse_reuse(modules) -> None:
+    """One module object in two places would keep one cache for two calls, so the first
+    call's backward would read the second call's input: refuse it (share a Parameter instead)."""
+    seen: dict[int, str] = {}
+    for i, module in enumerate(modules):
+        for name, sub in module.named_modules(f"{i}."):
+            where = name.rstrip(".")
+            if id(sub) in seen:
+                raise ValueError(f"Sequential: {sub!r} appears twice (at {seen[id(sub)]} and {where}); "
+                                 "a module keeps one forward cache, so use a new instance (to tie "
+                                 "weights, assign the same Parameter to both)")
+            seen[id(sub)] = where

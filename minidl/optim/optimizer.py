@@ -30,6 +30,14 @@ class Optimizer:
         """Names of the per-parameter state arrays this optimizer keeps."""
         return self.STATE
 
+    def __setattr__(self, name, value) -> None:
+        # `opt.momentum = 0.5` changes the hyper-parameter that step() and state_dict() read
+        hyper = self.__dict__.get("hyper")
+        if hyper is not None and name in hyper and not isinstance(getattr(type(self), name, None), property):
+            hyper[name] = value
+            return
+        object.__setattr__(self, name, value)
+
     def __getattr__(self, name):
         hyper = self.__dict__.get("hyper", {})
         if name in hyper:

@@ -28,7 +28,15 @@ from .workspace import Workspace
 
 
 class NonFiniteLoss(FloatingPointError):
-    """The loss of a planned step was NaN or inf; nothing was updated."""
+    """The loss of a planned step was NaN or inf; nothing was updated. ``loss`` is its value."""
+
+    def __init__(self, loss: float, output: np.ndarray):
+        where = ""
+        if not np.isfinite(output).all():
+            first = tuple(int(i) for i in np.argwhere(~np.isfinite(output))[0])
+            where = f"; the model's output is not finite (first at index {first}: {output[first]})"
+        super().__init__(f"planned step: the loss is {loss}{where}; nothing was updated")
+        self.loss = loss
 
 
 def plan(model, loss_fn, optimizer, *, clip_norm: float | None = None) -> PlannedStep:
@@ -71,16 +79,32 @@ class PlannedStep:
 
     def __init__(self, model, loss_fn, optimizer, clip_norm=None):
         self.model, self.loss_fn, self.optimizer, self.clip_norm = model, loss_fn, optimizer, clip_norm
+        self.loss_kernel = CrossEntropyKernel(loss_fn) if type(loss_fn) is SoftmaxCrossEntropy else None
+        self.output = None
+        self._build()
+
+    def _build(self) -> None:
+        """Kernels, parameter layout and workspace for the model as it is now."""
+        model, optimizer = self.model, self.optimizer
+        self.signature = self._signature()
         self.kernels = [kernel_for(layer) for layer in leaf_layers(model)]
         self._share_nothing()
-        self.loss_kernel = CrossEntropyKernel(loss_fn) if type(loss_fn) is SoftmaxCrossEntropy else None
         self.update = updates.planned_update(optimizer)
-        self.layout = Layout(optimizer)
+        # Parameters over one array (Parameter(other.W)) stay where they are: laid out apart,
+        # they would come untied. Such an optimizer steps by its own step().
+        self.layout = None if _aliased(optimizer.params) else Layout(optimizer)
+        if self.layout is None:
+            self.update = None
         written = {id(p) for k in self.kernels if k.overwrites_grads for p in k.layer.parameters()}
         everyone = list(dict.fromkeys(model.parameters() + list(optimizer.params)))
         self.to_zero = [p for p in everyone if id(p) not in written]  # the kernels add into these
         self.workspace = Workspace()
-        self.output = None
+
+    def _signature(self) -> tuple:
+        """What the plan was made for: the layers in order and every parameter object. A layer
+        replaced or inserted, or a Parameter swapped, after planning makes the step re-plan."""
+        return (tuple(map(id, leaf_layers(self.model))), tuple(map(id, self.model.parameters())),
+                tuple(map(id, self.optimizer.params)))
 
     def _share_nothing(self) -> None:
         """A parameter two layers share gets gradient from both: those layers add (own methods)."""
@@ -96,7 +120,9 @@ class PlannedStep:
         """One training step on the batch (x, y); returns the loss (a Python float)."""
         if self.model.has_hooks():
             return self._teaching_step(x, y)
-        groups = self.layout.current()
+        if self._signature() != self.signature:
+            self._build()
+        groups = self.layout.current() if self.layout is not None else []
         for p in self.to_zero:
             p.grad[...] = 0
         ws = self.workspace
@@ -108,7 +134,7 @@ class PlannedStep:
             with np.errstate(over="ignore", invalid="ignore"):
                 loss = self.loss_kernel.forward(out, y, ws)
         if not np.isfinite(loss):
-            raise NonFiniteLoss(f"planned step: the loss is {loss}")
+            raise NonFiniteLoss(loss, out)
         dout = self.loss_kernel.backward(ws) if self.loss_kernel else self.loss_fn.backward()
         for i in range(len(self.kernels) - 1, -1, -1):
             dout = self.kernels[i].backward(dout, ws, need_dx=i > 0)
@@ -148,7 +174,7 @@ class PlannedStep:
             out = self.output = self.model(x)
         loss = self.loss_fn(out, y) if np.isfinite(out).all() else float("nan")
         if not np.isfinite(loss):
-            raise NonFiniteLoss(f"planned step: the loss is {loss}")
+            raise NonFiniteLoss(loss, out)
         self.model.backward(self.loss_fn.backward())
         if self.clip_norm is not None:
             clip_grad_norm(self.optimizer.params, self.clip_norm)
@@ -170,3 +196,9 @@ class PlannedStep:
         own = sum(isinstance(k, OwnMethods) for k in self.kernels)
         return (f"PlannedStep({len(self.kernels)} layers, {own} on their own methods, "
                 f"{type(self.optimizer).__name__}, workspace {self.workspace.nbytes() / 2**20:.1f} MiB)")
+
+
+def _aliased(params) -> bool:
+    """Whether two of ``params`` hold their values in overlapping memory."""
+    arrays = [p.data for p in params]
+    return any(np.shares_memory(a, b) for i, a in enumerate(arrays) for b in arrays[i + 1:])

@@ -132,12 +132,14 @@ class Trainer:
         return loss, logits
 
     def _planned_step(self, xb, yb) -> tuple[float, np.ndarray]:
-        if self._plan is None:
+        made = self._plan
+        if made is None or (made.model, made.loss_fn, made.optimizer, made.clip_norm) != \
+                (self.model, self.loss_fn, self.optimizer, self.clip_norm):  # a part was replaced
             self._plan = plan(self.model, self.loss_fn, self.optimizer, clip_norm=self.clip_norm)
         try:
             loss = self._plan(xb, yb)
-        except NonFiniteLoss:
-            self._diverged(xb, self._plan.output, float("nan"))
+        except NonFiniteLoss as err:
+            self._diverged(xb, self._plan.output, err.loss)
         return loss, self._plan.output
 
     def _teaching_step(self, xb, yb) -> tuple[float, np.ndarray]:

@@ -28,7 +28,8 @@ def register_kernel(layer_type: type, kernel: type[Kernel]) -> None:
 
 
 def kernel_for(layer) -> Kernel:
-    return KERNELS.get(type(layer), OwnMethods)(layer)
+    kernel = KERNELS.get(type(layer), OwnMethods)
+    return kernel(layer) if kernel.supports(layer) else OwnMethods(layer)
 
 
 __all__ = ["Kernel", "OwnMethods", "CrossEntropyKernel", "KERNELS", "register_kernel", "kernel_for"]

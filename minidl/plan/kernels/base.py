@@ -18,6 +18,11 @@ class Kernel:
     def __init__(self, layer):
         self.layer = layer
 
+    @classmethod
+    def supports(cls, layer) -> bool:
+        """Whether this kernel computes what ``layer`` computes (else the layer's own methods run)."""
+        return True
+
     def forward(self, x, ws):
         raise NotImplementedError
 

@@ -14,6 +14,11 @@ class BatchNormKernel(Kernel):
     σ⁻¹/N · (N·dx̂ − Σ dx̂ − x̂ ⊙ Σ dx̂ ⊙ x̂) with dx̂ = γ dY); running statistics updated as
     the layer updates them."""
 
+    @classmethod
+    def supports(cls, layer) -> bool:
+        # float16 sums of squares overflow where the layer's own mean accumulates in float32
+        return layer.dtype != np.float16
+
     def forward(self, x, ws):
         layer = self.layer
         D, dtype = layer.num_features, layer.dtype

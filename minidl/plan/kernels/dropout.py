@@ -25,8 +25,8 @@ class DropoutKernel(Kernel):
             return x
         uniform = layer.rng.random(dtype=np.float32, out=ws.array(self, "uniform", x.shape, np.float32))
         keep = np.greater_equal(uniform, layer.p, out=ws.array(self, "keep", x.shape, bool))
-        self.mask = np.multiply(keep, x.dtype.type(1 / (1 - layer.p)),
-                                out=ws.array(self, "mask", x.shape, x.dtype))
+        self.mask = layer.mask = np.multiply(keep, x.dtype.type(1 / (1 - layer.p)),
+                                             out=ws.array(self, "mask", x.shape, x.dtype))
         return np.multiply(x, self.mask, out=ws.array(self, "out", x.shape, x.dtype))
 
     def backward(self, dout, ws, need_dx: bool):

@@ -17,8 +17,8 @@ EPOCH_NAMES = {"planned", "teaching", "plan-loop", "engine", "numpy", "gemm"}
 def test_bench_quick_prints_the_tables(capsys):
     assert main(["bench", "--quick", "--synthetic", "--no-torch", "--hidden", "32"]) == 0
     out = capsys.readouterr().out
-    for text in (*EPOCH_NAMES, "one training epoch", "× gemm", "× numpy", "× planned", "micrograd demo",
-                 "scalar ÷ this", "memory at batch size 128", "peak RSS"):
+    for text in (*EPOCH_NAMES, "one training epoch", "× gemm", "× numpy", "× planned", "× teaching",
+                 "micrograd demo", "scalar ÷ this", "memory at batch size 128", "peak RSS"):
         assert text in out
 
 
@@ -26,7 +26,8 @@ def test_bench_json(capsys):
     assert main(["bench", "--quick", "--synthetic", "--no-torch", "--hidden", "16", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert {r["name"] for r in result["epoch"]} == EPOCH_NAMES
-    assert all(r["median_s"] > 0 and {"vs_gemm", "vs_numpy", "vs_planned"} <= set(r) for r in result["epoch"])
+    ratios = {"vs_gemm", "vs_numpy", "vs_planned", "vs_teaching"}
+    assert all(r["median_s"] > 0 and ratios <= set(r) for r in result["epoch"])
     assert not any("vs_torch" in r for r in result["epoch"])  # --no-torch: no column for it
     assert result["machine"]["blas"] and result["setup"]["sizes"] == [784, 16, 10]
 

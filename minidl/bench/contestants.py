@@ -115,10 +115,10 @@ def engine_path(x, y, sizes, batch_size, dtype, seed):
 def numpy_inline(x, y, sizes, batch_size, dtype, seed):
     """The step hand-written in numpy: ``backprop-mlp-layers.md``'s batch equations in a row.
 
-    Forward ``Z = H W + b``, ``H' = Z ⊙ 1[Z > 0]``; softmax cross-entropy ``dZ = (P − Y)/N``;
-    backward ``dW = Hᵀ dZ``, ``db = Σ_n dZ``, ``dH = dZ Wᵀ`` masked by ReLU′; then SGD with
-    momentum, flushing subnormal momentum as the planned update does (else it runs slower).
-    Every batch-sized array is made once and reused.
+    Forward ``Z = H W + b``, ``H' = Z ⊙ 1[Z > 0]``; softmax cross-entropy, its loss and
+    ``dZ = (P − Y)/N``; backward ``dW = Hᵀ dZ``, ``db = Σ_n dZ``, ``dH = dZ Wᵀ`` masked by
+    ReLU′; then SGD with momentum, flushing subnormal momentum as the planned update does
+    (else it runs slower). Every batch-sized array is made once and reused.
     """
     params = [p.data.copy() for p in mlp(sizes, rng=seed, dtype=dtype).parameters()]
     weights, biases = params[0::2], params[1::2]
@@ -139,11 +139,14 @@ def numpy_inline(x, y, sizes, batch_size, dtype, seed):
             if i < last:
                 z *= np.greater(z, 0, out=masks[i][:n])
             acts.append(z)
-        p = acts[-1]
+        p, rows = acts[-1], np.arange(n)
         p -= p.max(axis=1, keepdims=True)
+        target = p[rows, yb]  # s_y, shifted: the loss is log Σ exp(s) − s_y
         np.exp(p, out=p)
-        p /= p.sum(axis=1, keepdims=True)
-        p[np.arange(n), yb] -= 1
+        total = p.sum(axis=1, keepdims=True)
+        loss = np.log(total).mean() - target.mean()  # a step reports its loss, as plan's does
+        p /= total
+        p[rows, yb] -= 1
         p /= n  # dZ of the logits
         g = p
         for i in reversed(range(len(weights))):
@@ -153,6 +156,7 @@ def numpy_inline(x, y, sizes, batch_size, dtype, seed):
                 g = np.matmul(g, weights[i].T, out=deltas[i - 1][:n])
                 g *= masks[i - 1][:n]
         update(grads)
+        return float(loss)
 
     def run_epoch():
         for xb, yb in loader:

@@ -55,6 +55,8 @@ def _ratio_of(times: list[float], reference: list[float]) -> float:
 
 
 def format_table(rows: list[dict], title: str, unit: str = "s/epoch") -> str:
+    """``rows`` from :func:`summarise` as an aligned text table under ``title``, one ratio
+    column per reference and speedup, in the order they were asked for."""
     ratio_keys = [k for k in rows[0] if k.startswith(("vs_", "speedup_"))] if rows else []
     header = ["contestant", f"median {unit}", "min", "max", "samples/s"] + [
         f"× {k[3:]}" if k.startswith("vs_") else f"{k[8:]} ÷ this" for k in ratio_keys]
@@ -71,8 +73,10 @@ def format_table(rows: list[dict], title: str, unit: str = "s/epoch") -> str:
 
 
 def _ratio(value: float) -> str:
+    """Two decimals, or a whole number with separators once decimals say nothing."""
     return f"{value:,.0f}" if value >= 100 else f"{value:.2f}"
 
 
 def _fmt(seconds: float) -> str:
+    """Seconds to four decimals, microseconds below a millisecond (four decimals would show 0)."""
     return f"{seconds:.4f}" if seconds >= 0.001 else f"{seconds * 1e6:.1f}µs"

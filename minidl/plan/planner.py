@@ -86,9 +86,17 @@ class PlannedStep:
     def _build(self) -> None:
         """Kernels, parameter layout and workspace for the model as it is now."""
         model, optimizer = self.model, self.optimizer
-        self.signature = self._signature()
+        self.signature = self._survey()[1]
         self.kernels = [kernel_for(layer) for layer in leaf_layers(model)]
         self._share_nothing()
+        # Which arrays a kernel may write over: an input another kernel made and no backward
+        # reads; a dout made by a planned kernel or the fused loss (a layer's own methods or
+        # a user's loss might keep the array they return).
+        for before, kernel in zip(self.kernels, self.kernels[1:]):
+            kernel.input_is_scratch = before.output_is_scratch
+            before.dout_is_scratch = not isinstance(kernel, OwnMethods)
+        if self.kernels:
+            self.kernels[-1].dout_is_scratch = self.loss_kernel is not None
         self.update = updates.planned_update(optimizer)
         # Parameters over one array (Parameter(other.W)) stay where they are: laid out apart,
         # they would come untied. Such an optimizer steps by its own step().
@@ -100,11 +108,18 @@ class PlannedStep:
         self.to_zero = [p for p in everyone if id(p) not in written]  # the kernels add into these
         self.workspace = Workspace()
 
-    def _signature(self) -> tuple:
-        """What the plan was made for: the layers in order and every parameter object. A layer
-        replaced or inserted, or a Parameter swapped, after planning makes the step re-plan."""
-        return (tuple(map(id, leaf_layers(self.model))), tuple(map(id, self.model.parameters())),
-                tuple(map(id, self.optimizer.params)))
+    def _survey(self) -> tuple[bool, tuple]:
+        """One walk over the model: whether any module has a forward hook, and what the plan is
+        made for — the modules in order and every parameter object (a layer replaced or
+        inserted, or a Parameter swapped, after planning makes the step re-plan)."""
+        modules, pending = [], [self.model]
+        while pending:  # a plain loop, not a generator walk: this runs every step
+            module = pending.pop()
+            modules.append(module)
+            pending.extend(child for _, child in module.children())
+        hooked = any(m.__dict__.get("_forward_hooks") for m in modules)
+        params = (id(p) for m in modules for p in m.__dict__.get("_params", {}).values())
+        return hooked, (tuple(map(id, modules)), tuple(params), tuple(map(id, self.optimizer.params)))
 
     def _share_nothing(self) -> None:
         """A parameter two layers share gets gradient from both: those layers add (own methods)."""
@@ -118,9 +133,10 @@ class PlannedStep:
     # ------------------------------------------------------------------ training
     def __call__(self, x, y) -> float:
         """One training step on the batch (x, y); returns the loss (a Python float)."""
-        if self.model.has_hooks():
+        hooked, signature = self._survey()
+        if hooked:
             return self._teaching_step(x, y)
-        if self._signature() != self.signature:
+        if signature != self.signature:
             self._build()
         groups = self.layout.current() if self.layout is not None else []
         for p in self.to_zero:

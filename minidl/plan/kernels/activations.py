@@ -20,16 +20,20 @@ class ReLUKernel(Kernel):
     def forward(self, x, ws):
         x = _float_input(self.layer, x)
         self.mask = np.greater(x, 0, out=ws.array(self, "mask", x.shape, bool))
-        return np.multiply(x, self.mask, out=ws.array(self, "out", x.shape, x.dtype))
+        out = x if self.input_is_scratch else ws.array(self, "out", x.shape, x.dtype)
+        return np.multiply(x, self.mask, out=out)
 
     def backward(self, dout, ws, need_dx: bool):
-        if need_dx:
-            return np.multiply(dout, self.mask, out=ws.array(self, "dx", dout.shape, dout.dtype))
-        return None
+        if not need_dx:
+            return None
+        out = dout if self.dout_is_scratch else ws.array(self, "dx", dout.shape, dout.dtype)
+        return np.multiply(dout, self.mask, out=out)
 
 
 class TanhKernel(Kernel):
     """H = tanh Z, dZ = dH ⊙ (1 − H²)."""
+
+    output_is_scratch = False  # backward reads H
 
     def forward(self, x, ws):
         x = _float_input(self.layer, x)

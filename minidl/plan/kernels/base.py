@@ -14,6 +14,9 @@ class Kernel:
     """
 
     overwrites_grads = True  # False: it adds into .grad, so the step zeroes those first
+    output_is_scratch = True  # no backward reads its output: the next kernel may write over it
+    # set by the plan: whether this kernel may write over its input (forward) / dout (backward)
+    input_is_scratch = dout_is_scratch = False
 
     def __init__(self, layer):
         self.layer = layer
@@ -36,6 +39,7 @@ class OwnMethods(Kernel):
     copy), or a layer whose parameters other layers share."""
 
     overwrites_grads = False
+    output_is_scratch = False  # a layer's own cache may hold the array it returned
 
     def forward(self, x, ws):
         return self.layer(x)

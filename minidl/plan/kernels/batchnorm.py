@@ -14,6 +14,10 @@ class BatchNormKernel(Kernel):
     σ⁻¹/N · (N·dx̂ − Σ dx̂ − x̂ ⊙ Σ dx̂ ⊙ x̂) with dx̂ = γ dY); running statistics updated as
     the layer updates them."""
 
+    @property
+    def output_is_scratch(self) -> bool:
+        return self.layer.affine  # without γ, β the output is x̂, which backward reads
+
     @classmethod
     def supports(cls, layer) -> bool:
         # float16 sums of squares overflow where the layer's own mean accumulates in float32

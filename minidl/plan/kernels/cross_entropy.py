@@ -8,10 +8,10 @@ from ...nn.losses import _check_target
 
 
 class CrossEntropyKernel:
-    """``SoftmaxCrossEntropy`` on class ids, fused. It works on Zᵀ, shape (C, N): numpy
-    reduces across the rows of an array several times faster than along short rows, and with
-    s = Z − max Z and S = Σ exp(s), P = exp(s)/S and log P = s − log S share one exp pass.
-    Probability targets (and anything else) take the loss's own methods."""
+    """``SoftmaxCrossEntropy`` on class ids, fused: with s = Z − max Z (row-wise) and
+    S = Σ exp(s), the loss is mean(log S − s_y) and P = exp(s)/S, one pass of exp for both,
+    all in one reused (N, C) array that becomes ∂L/∂Z = (P − Y)/N. Probability targets (and
+    anything else) take the loss's own methods."""
 
     def __init__(self, loss_fn):
         self.loss_fn = loss_fn
@@ -21,27 +21,30 @@ class CrossEntropyKernel:
         if self.own_methods:
             return self.loss_fn(z, y)
         y = _check_target(y, z.shape)
-        c, n = z.shape[1], z.shape[0]
-        shifted = ws.array(self, "shifted", (c, n), z.dtype)
-        np.copyto(shifted, z.T)
-        shifted -= shifted.max(axis=0)  # every entry ≤ 0
-        p = np.exp(shifted, out=ws.array(self, "p", (c, n), z.dtype))
-        # Across rows numpy adds one row at a time (no pairwise summation): S in float64
-        total = np.add.reduce(p, axis=0, dtype=np.float64, out=ws.array(self, "total", (n,), np.float64))
-        same_dtype = ws.array(self, "total_in_dtype", (n,), p.dtype)  # p /= float64 would cast in
-        np.copyto(same_dtype, total, casting="same_kind")             # buffered chunks
-        p /= same_dtype
-        loss = (np.log(total).sum() - shifted[y, np.arange(n)].sum()) / n
-        self.p, self.y = p, y
+        n = z.shape[0]
+        rows = self._rows(n)
+        column = ws.array(self, "column", (n, 1), z.dtype)  # max Z, then S, per row
+        p = np.subtract(z, np.max(z, axis=1, keepdims=True, out=column),
+                        out=ws.array(self, "p", z.shape, z.dtype))
+        target = p[rows, y]  # s_y
+        np.exp(p, out=p)
+        total = np.add.reduce(p, axis=1, keepdims=True, out=column)  # S ≥ 1: log S is finite
+        loss = (np.log(total, out=ws.array(self, "log_total", (n, 1), z.dtype)).sum() - target.sum()) / n
+        p /= total
+        self.p, self.y, self.rows = p, y, rows
         return float(loss)
 
+    def _rows(self, n: int) -> np.ndarray:
+        """0, 1, …, n − 1: one arange kept for the largest batch, sliced for smaller ones."""
+        if getattr(self, "_arange", None) is None or len(self._arange) < n:
+            self._arange = np.arange(n)
+        return self._arange[:n]
+
     def backward(self, ws) -> np.ndarray:
-        """∂L/∂Z = (P − Y)/N, returned as a transposed view of (C, N): matmul reads it as it
-        is, and Dense's Σ over the batch becomes a reduction across rows, the fast direction."""
+        """∂L/∂Z = (P − Y)/N, written over P."""
         if self.own_methods:
             return self.loss_fn.backward()
-        p, y = self.p, self.y
-        n = p.shape[1]
-        p[y, np.arange(n)] -= 1
-        p *= p.dtype.type(1 / n)
-        return p.T
+        p = self.p
+        p[self.rows, self.y] -= 1
+        p *= p.dtype.type(1 / p.shape[0])
+        return p

@@ -13,6 +13,8 @@ class DropoutKernel(Kernel):
     (float32 uniforms from the layer's Generator, kept where U ≥ p), so a planned step and
     the teaching path see the same masks; the identity in evaluation mode."""
 
+    output_is_scratch = False  # in evaluation mode its output is its input
+
     def forward(self, x, ws):
         layer = self.layer
         if not (isinstance(x, np.ndarray) and x.dtype.kind == "f"):
@@ -34,6 +36,10 @@ class DropoutKernel(Kernel):
             return self.layer.backward(dout)
         if not need_dx:
             return None
-        if self.identity:
-            return dout
+        if self.identity:  # dX = dY: a copy, unless dY may be written over anyway
+            if self.dout_is_scratch:
+                return dout
+            dx = ws.array(self, "dx", dout.shape, dout.dtype)
+            np.copyto(dx, dout)
+            return dx
         return np.multiply(dout, self.mask, out=ws.array(self, "dx", dout.shape, dout.dtype))

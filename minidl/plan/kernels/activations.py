@@ -24,6 +24,7 @@ class ReLUKernel(Kernel):
         return np.multiply(x, self.mask, out=out)
 
     def backward(self, dout, ws, need_dx: bool):
+        """dZ = dH ⊙ 1[Z > 0]."""
         if not need_dx:
             return None
         out = dout if self.dout_is_scratch else ws.array(self, "dx", dout.shape, dout.dtype)
@@ -41,6 +42,7 @@ class TanhKernel(Kernel):
         return self.out
 
     def backward(self, dout, ws, need_dx: bool):
+        """dZ = dH ⊙ (1 − H²)."""
         if not need_dx:
             return None
         dx = np.multiply(self.out, self.out, out=ws.array(self, "dx", dout.shape, self.out.dtype))

@@ -30,6 +30,7 @@ class Kernel:
         raise NotImplementedError
 
     def backward(self, dout, ws, need_dx: bool):
+        """Write this layer's parameter gradients into ``.grad``; return ∂L/∂x (None: not needed)."""
         raise NotImplementedError
 
 
@@ -45,4 +46,5 @@ class OwnMethods(Kernel):
         return self.layer(x)
 
     def backward(self, dout, ws, need_dx: bool):
+        """The layer's own backward: dX = J_layerᵀ dY, gradients added into ``.grad``."""
         return self.layer.backward(dout)

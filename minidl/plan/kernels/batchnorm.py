@@ -61,6 +61,7 @@ class BatchNormKernel(Kernel):
         return out
 
     def backward(self, dout, ws, need_dx: bool):
+        """dγ = Σ dY ⊙ x̂, dβ = Σ dY, dX = γσ⁻¹/N · (N·dY − dβ − x̂ ⊙ dγ) (eval: dX = γσ⁻¹ dY)."""
         layer, xhat = self.layer, self.xhat
         D, dtype = layer.num_features, layer.dtype
         scale = ws.array(self, "scale", (D,), dtype)  # γ σ⁻¹

@@ -24,6 +24,7 @@ class DenseKernel(Kernel):
         return z
 
     def backward(self, dout, ws, need_dx: bool):
+        """dW = Xᵀ dZ,  db = Σ_n dZ[n]  (into .grad),  dX = dZ Wᵀ."""
         layer = self.layer
         W, b = layer._params["W"], layer._params["b"]
         np.matmul(self.x.T, dout, out=W.grad)        # dW = Xᵀ dZ, (D, H)

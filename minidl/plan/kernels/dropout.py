@@ -32,6 +32,7 @@ class DropoutKernel(Kernel):
         return np.multiply(x, self.mask, out=ws.array(self, "out", x.shape, x.dtype))
 
     def backward(self, dout, ws, need_dx: bool):
+        """dX = dY ⊙ M/(1 − p)  (dX = dY in evaluation mode)."""
         if self.own_methods:
             return self.layer.backward(dout)
         if not need_dx:

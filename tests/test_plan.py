@@ -307,19 +307,25 @@ def test_steady_state_planned_training_allocates_no_batch_sized_array(make_opt):
     assert peak < one_batch_array / 8, f"a planned step allocated up to {peak} bytes"
 
 
-def test_trainer_planned_and_teaching_train_to_the_same_model():
+def assert_trainers_agree(model_name, make_opt, fit, n=100, **options):
+    """Train one model with a planned and one with a teaching Trainer; same parameters after."""
     rng = np.random.default_rng(0)
-    x, y = rng.standard_normal((100, D)), rng.integers(0, C, 100)
+    x, y = rng.standard_normal((n, D)), rng.integers(0, C, n)
     models = []
     for planned in (True, False):
-        model = MODELS["batchnorm-dropout"]("float64")
-        trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1, momentum=0.9),
-                          schedule=lambda s: 0.1 / (1 + s), clip_norm=1.0, progress=False,
-                          log=lambda *a: None, planned=planned)
-        trainer.fit(DataLoader(x, y, 32, rng=0), epochs=2)
+        model = MODELS[model_name]("float64")
+        trainer = Trainer(model, SoftmaxCrossEntropy(), make_opt(model.parameters()), progress=False,
+                          log=lambda *a: None, planned=planned, **options)
+        fit(trainer, x, y)
         models.append(model)
     for p, q in zip(*(m.parameters() for m in models)):
         assert_close(p.data, q.data, 1e-10, "parameter")
+
+
+def test_trainer_planned_and_teaching_train_to_the_same_model():
+    assert_trainers_agree("batchnorm-dropout", OPTIMIZERS["momentum"],
+                          lambda trainer, x, y: trainer.fit(DataLoader(x, y, 32, rng=0), epochs=2),
+                          schedule=lambda s: 0.1 / (1 + s), clip_norm=1.0)
 
 
 def test_float16_loss_scaling_is_handed_back_to_the_teaching_path():
@@ -381,19 +387,11 @@ def test_a_layer_replaced_after_planning_is_planned_anew():
 
 
 def test_a_trainer_given_a_new_optimizer_plans_again():
-    rng = np.random.default_rng(0)
-    x, y = rng.standard_normal((64, D)), rng.integers(0, C, 64)
-    models = []
-    for planned in (True, False):
-        model = MODELS["relu"]("float64")
-        trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1), progress=False,
-                          log=lambda *a: None, planned=planned)
+    def fit(trainer, x, y):
         trainer.fit(DataLoader(x, y, 16, rng=0), epochs=1)
-        trainer.optimizer = Adam(model.parameters(), lr=1e-2)  # fine-tuning with another optimizer
+        trainer.optimizer = Adam(trainer.model.parameters(), lr=1e-2)  # fine-tuning with another one
         trainer.fit(DataLoader(x, y, 16, rng=0), epochs=2, start_epoch=1)
-        models.append(model)
-    for p, q in zip(*(m.parameters() for m in models)):
-        assert_close(p.data, q.data, 1e-10, "parameter")
+    assert_trainers_agree("relu", OPTIMIZERS["sgd"], fit, n=64)
 
 
 def test_planned_dropout_leaves_its_last_mask_on_the_layer():

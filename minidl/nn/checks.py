@@ -25,7 +25,7 @@ def checked_input(module, x, shape: tuple | None = None, dtype=None) -> np.ndarr
         raise ValueError(f"{where}: got an empty batch of shape {x.shape}")
     if dtype is None:
         return x if x.dtype.kind == "f" else x.astype(np.float64)
-    return x.astype(dtype, copy=False)
+    return np.asarray(x, dtype=dtype)
 
 
 def checked_dout(module, dout, shape: tuple, dtype=None) -> np.ndarray:
@@ -36,4 +36,4 @@ def checked_dout(module, dout, shape: tuple, dtype=None) -> np.ndarray:
                          f"(the shape of the forward output), got {dout.shape}")
     if dtype is None:
         return dout if dout.dtype.kind == "f" else dout.astype(np.float64)
-    return dout.astype(dtype, copy=False)
+    return np.asarray(dout, dtype=dtype)

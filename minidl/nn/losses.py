@@ -50,7 +50,7 @@ class SoftmaxCrossEntropy(Loss):
 
     def forward(self, logits, target) -> float:
         z = _check_logits(logits)
-        y = _check_target(target, z.shape)
+        y = check_target(target, z.shape)
         n = z.shape[0]
         shifted = z - z.max(axis=1, keepdims=True)  # log-sum-exp: every entry ≤ 0, Σ exp ≥ 1
         log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, C), log P
@@ -75,7 +75,7 @@ class SoftmaxCrossEntropy(Loss):
             dz = p.copy()
             dz[np.arange(n), y] -= 1
         else:
-            y = y.astype(p.dtype, copy=False)
+            y = np.asarray(y, dtype=p.dtype)
             dz = p * y.sum(axis=1, keepdims=True) - y
         return dz * p.dtype.type(dout / n)
 
@@ -101,7 +101,7 @@ class MSELoss(Loss):
             pred = pred.astype(np.float64)
         if not (np.isfinite(pred).all() and np.isfinite(target).all()):
             raise ValueError("MSELoss: prediction or target contains NaN or inf")
-        diff = pred - target.astype(pred.dtype, copy=False)
+        diff = pred - np.asarray(target, dtype=pred.dtype)
         self.cache = diff
         return float(np.mean(diff * diff))
 
@@ -129,7 +129,9 @@ def _check_logits(logits) -> np.ndarray:
     return z
 
 
-def _check_target(target, logits_shape: tuple) -> np.ndarray:
+def check_target(target, logits_shape: tuple) -> np.ndarray:
+    """Class ids (N,) in [0, C) or probability rows (N, C) for logits of ``logits_shape``;
+    a clear error otherwise (the planned loss checks with it too)."""
     n, c = logits_shape
     y = np.asarray(target)
     if y.shape == (n,):

@@ -24,17 +24,26 @@ class Optimizer:
         self.params = _parameter_list(params, type(self).__name__)
         self.hyper = hyper
         self.steps = 0
-        self.state = {name: [np.zeros_like(p.data) for p in self.params] for name in self.state_names()}
+        self.state: dict[str, list[np.ndarray]] = {}
+        self._add_missing_state()
 
     def state_names(self) -> tuple[str, ...]:
         """Names of the per-parameter state arrays this optimizer keeps."""
         return self.STATE
+
+    def _add_missing_state(self) -> None:
+        """Zeros for each state array the hyper-parameters call for and that does not exist yet
+        (at construction, or after e.g. ``opt.momentum = 0.9`` on a plain SGD)."""
+        for name in self.state_names():
+            if name not in self.state:
+                self.state[name] = [np.zeros_like(p.data) for p in self.params]
 
     def __setattr__(self, name, value) -> None:
         # `opt.momentum = 0.5` changes the hyper-parameter that step() and state_dict() read
         hyper = self.__dict__.get("hyper")
         if hyper is not None and name in hyper and not isinstance(getattr(type(self), name, None), property):
             hyper[name] = value
+            self._add_missing_state()
             return
         object.__setattr__(self, name, value)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from .optimizer import Optimizer, check_non_negative
 
 
@@ -40,12 +38,10 @@ class SGD(Optimizer):
     def step(self) -> None:
         """One update of every parameter, in place: the rule above."""
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
-        if mu and "momentum" not in self.state:  # momentum switched on after construction
-            self.state["momentum"] = [np.zeros_like(p.data) for p in self.params]
-        velocities = self.state.get("momentum", [None] * len(self.params))
-        for p, v in zip(self.params, velocities):
+        for i, p in enumerate(self.params):
             g = p.grad + wd * p.data if wd else p.grad
             if mu:
+                v = self.state["momentum"][i]
                 v *= mu
                 v += g                                 # v ← μ v + g
                 g = g + mu * v if self.nesterov else v

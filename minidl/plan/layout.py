@@ -59,20 +59,16 @@ class Layout:
                     arrays[i] = view
                     offset += p.size
             self.groups.append(group)
-        self._views = self._snapshot()
+        self._arrays = self._current_arrays()
 
-    def _snapshot(self) -> list:
+    def _current_arrays(self) -> list:
+        """Every object the layout placed: each parameter with its two arrays, then each state array."""
         opt = self.optimizer
-        return [(p, p.data, p.grad) for p in opt.params] + \
-            [(name, i, a) for name, arrays in opt.state.items() for i, a in enumerate(arrays)]
+        return [a for p in opt.params for a in (p, p.data, p.grad)] + \
+            [a for name in sorted(opt.state) for a in opt.state[name]]
 
     def current(self) -> list[Group]:
-        opt = self.optimizer
-        views = self._views
-        n = len(opt.params)
-        same = len(views) == n + sum(len(a) for a in opt.state.values()) and all(
-            p is q and p.data is data and p.grad is grad for (q, data, grad), p in zip(views, opt.params))
-        same = same and all(opt.state[name][i] is a for name, i, a in views[n:])
-        if not same:
+        now = self._current_arrays()
+        if len(now) != len(self._arrays) or any(a is not b for a, b in zip(now, self._arrays)):
             self.arrange()
         return self.groups

@@ -28,7 +28,8 @@ from .workspace import Workspace
 
 
 class NonFiniteLoss(FloatingPointError):
-    """The loss of a planned step was NaN or inf; nothing was updated. ``loss`` is its value."""
+    """The loss of a step was NaN or inf; nothing was updated. ``loss`` is its value,
+    ``output`` the model output that gave it."""
 
     def __init__(self, loss: float, output: np.ndarray):
         where = ""
@@ -36,7 +37,7 @@ class NonFiniteLoss(FloatingPointError):
             first = tuple(int(i) for i in np.argwhere(~np.isfinite(output))[0])
             where = f"; the model's output is not finite (first at index {first}: {output[first]})"
         super().__init__(f"planned step: the loss is {loss}{where}; nothing was updated")
-        self.loss = loss
+        self.loss, self.output = loss, output
 
 
 def plan(model, loss_fn, optimizer, *, clip_norm: float | None = None) -> PlannedStep:
@@ -64,6 +65,24 @@ def plan(model, loss_fn, optimizer, *, clip_norm: float | None = None) -> Planne
         >>> logits = step.forward(x_test)    # evaluation mode, an array the caller owns
     """
     return PlannedStep(model, loss_fn, optimizer, clip_norm)
+
+
+def plain_step(model, loss_fn, optimizer, x, y, clip_norm=None) -> tuple[float, np.ndarray]:
+    """The teaching loop's step, the reference a plan computes: zero the gradients, forward,
+    loss, backward, (clip,) update. Returns the loss and the model's output; a non-finite
+    loss raises ``NonFiniteLoss`` before anything is updated."""
+    optimizer.zero_grad()
+    model.zero_grad()
+    with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported instead
+        out = model(x)
+    loss = loss_fn(out, y) if np.isfinite(out).all() else float("nan")
+    if not np.isfinite(loss):
+        raise NonFiniteLoss(loss, out)
+    model.backward(loss_fn.backward())
+    if clip_norm is not None:
+        clip_grad_norm(optimizer.params, clip_norm)
+    optimizer.step()
+    return loss, out
 
 
 def leaf_layers(model) -> list:
@@ -171,30 +190,18 @@ class PlannedStep:
         if self.update is None:
             opt.step()
             return
-        if isinstance(opt, updates.Adam):
-            opt.steps += 1  # Adam's bias correction uses the step being taken
-            for group in groups:
-                self.update(opt, group)
-        else:
-            for group in groups:
-                self.update(opt, group)
-            opt.steps += 1
+        opt.steps += 1  # counted first: Adam's bias correction uses the step being taken
         for group in groups:
+            self.update(opt, group)
             updates.flush_subnormals(opt, group)
 
     def _teaching_step(self, x, y) -> float:
         """The plain loop (a model with forward hooks: they must see every layer's call)."""
-        self.optimizer.zero_grad()
-        self.model.zero_grad()
-        with np.errstate(over="ignore", invalid="ignore"):
-            out = self.output = self.model(x)
-        loss = self.loss_fn(out, y) if np.isfinite(out).all() else float("nan")
-        if not np.isfinite(loss):
-            raise NonFiniteLoss(loss, out)
-        self.model.backward(self.loss_fn.backward())
-        if self.clip_norm is not None:
-            clip_grad_norm(self.optimizer.params, self.clip_norm)
-        self.optimizer.step()
+        try:
+            loss, self.output = plain_step(self.model, self.loss_fn, self.optimizer, x, y, self.clip_norm)
+        except NonFiniteLoss as err:
+            self.output = err.output
+            raise
         return loss
 
     # ----------------------------------------------------------------- inference

@@ -12,8 +12,7 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-from ..optim.clip import clip_grad_norm
-from ..plan import NonFiniteLoss, plan
+from ..plan import NonFiniteLoss, plain_step, plan
 from .metrics import evaluate
 
 
@@ -137,33 +136,30 @@ class Trainer:
                 (self.model, self.loss_fn, self.optimizer, self.clip_norm):  # a part was replaced
             self._plan = plan(self.model, self.loss_fn, self.optimizer, clip_norm=self.clip_norm)
         try:
-            loss = self._plan(xb, yb)
+            return self._plan(xb, yb), self._plan.output
         except NonFiniteLoss as err:
-            self._diverged(xb, self._plan.output, err.loss)
-        return loss, self._plan.output
+            self._diverged(xb, err.output, err.loss)
 
     def _teaching_step(self, xb, yb) -> tuple[float, np.ndarray]:
-        # forward: logits, then the loss; a non-finite value stops everything here,
-        # before a NaN gradient can reach (and ruin) the weights. numpy's own overflow
-        # warnings are silenced: the error below says more (the step and the layer).
+        # A non-finite loss stops everything before a NaN gradient can reach (and ruin)
+        # the weights; the error says more than numpy's warnings (the step and the layer).
+        try:
+            if self.mixed_precision is None:
+                return plain_step(self.model, self.loss_fn, self.optimizer, xb, yb, self.clip_norm)
+            return self._float16_step(xb, yb)
+        except NonFiniteLoss as err:
+            self._diverged(xb, err.output, err.loss)
+
+    def _float16_step(self, xb, yb) -> tuple[float, np.ndarray]:
+        """Forward in float16, the loss in float32, then a scaled backward and a float32 master
+        update (or a skipped step), see ``MixedPrecision.backward_and_step``."""
         with np.errstate(over="ignore", invalid="ignore"):
             logits = self.model(xb)
-        mp = self.mixed_precision
-        loss = self.loss_fn(logits if mp is None else logits.astype(np.float32), yb) \
-            if np.isfinite(logits).all() else float("nan")
+        loss = self.loss_fn(logits.astype(np.float32), yb) if np.isfinite(logits).all() else float("nan")
         if not np.isfinite(loss):
-            self._diverged(xb, logits, loss)
-
-        # backward: ∂L/∂logits from the loss, then through the model into every .grad
+            raise NonFiniteLoss(loss, logits)
         self.optimizer.zero_grad()
-        if mp is not None:  # scaled float16 backward, float32 master update (or a skipped step)
-            mp.backward_and_step(self.model, self.loss_fn, self.optimizer, self.clip_norm)
-        else:
-            self.model.backward(self.loss_fn.backward())
-            if self.clip_norm is not None:
-                clip_grad_norm(self.optimizer.params, self.clip_norm)
-            # update
-            self.optimizer.step()
+        self.mixed_precision.backward_and_step(self.model, self.loss_fn, self.optimizer, self.clip_norm)
         return loss, logits
 
     def _diverged(self, xb, logits, loss):

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...nn.checks import checked_input
-from .base import Kernel
-
-
-def _float_input(layer, x) -> np.ndarray:
-    if isinstance(x, np.ndarray) and x.dtype.kind == "f" and x.ndim and x.shape[0]:
-        return x
-    return checked_input(layer, x)
+from .base import Kernel, input_of
 
 
 class ReLUKernel(Kernel):
     """H = Z ⊙ 1[Z > 0], dZ = dH ⊙ 1[Z > 0] (a one-byte mask kept between the two)."""
 
     def forward(self, x, ws):
-        x = _float_input(self.layer, x)
+        x = input_of(self.layer, x)
         self.mask = np.greater(x, 0, out=ws.array(self, "mask", x.shape, bool))
         out = x if self.input_is_scratch else ws.array(self, "out", x.shape, x.dtype)
         return np.multiply(x, self.mask, out=out)
@@ -37,7 +30,7 @@ class TanhKernel(Kernel):
     output_is_scratch = False  # backward reads H
 
     def forward(self, x, ws):
-        x = _float_input(self.layer, x)
+        x = input_of(self.layer, x)
         self.out = np.tanh(x, out=ws.array(self, "out", x.shape, x.dtype))
         return self.out
 

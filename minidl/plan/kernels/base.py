@@ -2,6 +2,22 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from ...nn.checks import checked_input
+
+
+def input_of(layer, x, width: int | None = None, dtype=None) -> np.ndarray:
+    """``checked_input`` for a kernel: an array already of the right kind (what the previous
+    kernel made, every step) passes without the conversions; anything else gets the layer's
+    own checks and errors. ``width``: the last axis of an (N, width) input; ``dtype``: None
+    for any float."""
+    ok = isinstance(x, np.ndarray) and x.ndim and x.shape[0] and (
+        x.dtype.kind == "f" if dtype is None else x.dtype == dtype)
+    if ok and (width is None or (x.ndim == 2 and x.shape[1] == width)):
+        return x
+    return checked_input(layer, x, None if width is None else (None, width), dtype)
+
 
 class Kernel:
     """The planned twin of one layer.

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...nn.checks import checked_input
-from .base import Kernel
+from .base import Kernel, input_of
 
 
 class BatchNormKernel(Kernel):
@@ -26,8 +25,7 @@ class BatchNormKernel(Kernel):
     def forward(self, x, ws):
         layer = self.layer
         D, dtype = layer.num_features, layer.dtype
-        if not (isinstance(x, np.ndarray) and x.dtype == dtype and x.ndim == 2 and x.shape[1] == D):
-            x = checked_input(layer, x, (None, D), dtype)
+        x = input_of(layer, x, D, dtype)
         n = x.shape[0]
         self.batch_statistics = layer.training
         xhat = ws.array(self, "xhat", x.shape, dtype)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...nn.losses import _check_target
+from ...nn.losses import check_target
 
 
 class CrossEntropyKernel:
@@ -20,7 +20,7 @@ class CrossEntropyKernel:
         self.own_methods = not (isinstance(y, np.ndarray) and y.ndim == 1 and z.ndim == 2)
         if self.own_methods:
             return self.loss_fn(z, y)
-        y = _check_target(y, z.shape)
+        y = check_target(y, z.shape)
         n = z.shape[0]
         rows = self._rows(n)
         column = ws.array(self, "column", (n, 1), z.dtype)  # max Z, then S, per row

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...nn.checks import checked_input
-from .base import Kernel
+from .base import Kernel, input_of
 
 
 class DenseKernel(Kernel):
@@ -15,10 +14,7 @@ class DenseKernel(Kernel):
     def forward(self, x, ws):
         layer = self.layer
         W, b = layer._params["W"], layer._params["b"]  # one look-up each: this runs every step
-        if not (isinstance(x, np.ndarray) and x.dtype == layer.dtype and x.ndim == 2
-                and x.shape[1] == layer.in_features and x.shape[0]):
-            x = checked_input(layer, x, (None, layer.in_features), layer.dtype)
-        self.x = x
+        self.x = x = input_of(layer, x, layer.in_features, layer.dtype)
         z = np.matmul(x, W.data, out=ws.array(self, "z", (x.shape[0], layer.out_features), layer.dtype))
         z += b.data
         return z

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...nn.checks import checked_input
-from .base import Kernel
+from .base import Kernel, input_of
 
 
 class DropoutKernel(Kernel):
@@ -17,8 +16,7 @@ class DropoutKernel(Kernel):
 
     def forward(self, x, ws):
         layer = self.layer
-        if not (isinstance(x, np.ndarray) and x.dtype.kind == "f"):
-            x = checked_input(layer, x)
+        x = input_of(layer, x)
         self.own_methods = layer.fix_mask  # a fixed mask (finite differences): the layer's own way
         if self.own_methods:
             return layer(x)

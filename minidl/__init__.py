@@ -20,6 +20,7 @@ from .nn import (
                  Tanh,
                  mlp,
 )
+from .nn.registry import register_module
 from .optim import SGD, Adam
 
 __version__ = "0.1.0"
@@ -29,4 +30,5 @@ __all__ = [
     "Dense", "ReLU", "Tanh", "Sigmoid", "Dropout", "BatchNorm1d",
     "SoftmaxCrossEntropy", "MSELoss",
     "SGD", "Adam", "save", "load", "FileFormatError", "mlp",
+    "register_module",
 ]

@@ -9,23 +9,19 @@ name, shape and dtype against it, and only then assigns — a bad file raises on
 
 from __future__ import annotations
 
-from ..nn.containers import Sequential
-from ..nn.layers import BatchNorm1d, Dense, Dropout, ReLU, Sigmoid, Tanh
+from .. import nn  # noqa: F401  (importing the layers registers the built-in module types)
 from ..nn.module import Module
+from ..nn.registry import is_registered, registered_module, registered_names
 from .npz import FileFormatError, read_npz, write_npz
-
-MODULE_TYPES: dict[str, type[Module]] = {
-    cls.__name__: cls
-    for cls in (Sequential, Dense, ReLU, Tanh, Sigmoid, Dropout, BatchNorm1d)
-}
 
 
 def architecture(module: Module) -> dict:
     """A JSON-ready description of ``module``: type, constructor config and children."""
     name = type(module).__name__
-    if MODULE_TYPES.get(name) is not type(module):
+    if not is_registered(module):
         raise TypeError(
-            f"save: cannot describe {name}; savable module types are {', '.join(MODULE_TYPES)}"
+            f"save: cannot describe {name}: it is not a registered module type. Decorate the class "
+            f"with @minidl.register_module (registered now: {', '.join(registered_names())})"
         )
     return {"type": name, "config": module.get_config(),
             "children": [architecture(child) for _, child in module.children()]}
@@ -33,9 +29,13 @@ def architecture(module: Module) -> dict:
 
 def build(spec: dict) -> Module:
     """Rebuild a module tree from ``architecture``'s description (weights uninitialised)."""
-    cls = MODULE_TYPES.get(spec["type"])
+    cls = registered_module(spec["type"])
     if cls is None:
-        raise ValueError(f"unknown module type {spec['type']!r}")
+        raise ValueError(
+            f"unknown module type {spec['type']!r}: loading never imports code, so a custom layer "
+            f"must be registered in this process (@minidl.register_module, or --import FILE.py "
+            f"on the command line)"
+        )
     children = [build(child) for child in spec.get("children", [])]
     return cls(*children, **spec.get("config", {}))
 

@@ -6,8 +6,10 @@ from collections.abc import Iterator
 
 from . import recompute
 from .module import Module
+from .registry import register_module
 
 
+@register_module
 class Sequential(Module):
     """A chain ``x → m₀ → m₁ → … → out``.
 

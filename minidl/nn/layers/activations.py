@@ -11,8 +11,10 @@ import numpy as np
 from ..checks import checked_dout, checked_input
 from ..functional import sigmoid
 from ..module import Module
+from ..registry import register_module
 
 
+@register_module
 class ReLU(Module):
     """``H = max(0, Z)``, with ReLU′(0) = 0 (the PyTorch convention).
 
@@ -32,6 +34,7 @@ class ReLU(Module):
         return checked_dout(self, dout, mask.shape) * mask
 
 
+@register_module
 class Tanh(Module):
     """``H = tanh(Z)``; stable for any |Z| (numpy saturates to ±1 without overflow)."""
 
@@ -45,6 +48,7 @@ class Tanh(Module):
         return checked_dout(self, dout, out.shape, out.dtype) * (1 - out * out)
 
 
+@register_module
 class Sigmoid(Module):
     """``H = σ(Z) = 1 / (1 + e^(−Z))``, computed without overflow for large |Z|."""
 

@@ -10,8 +10,10 @@ import numpy as np
 from ..._validate import as_float_dtype, positive_int
 from ..checks import checked_dout, checked_input
 from ..module import Module, Parameter
+from ..registry import register_module
 
 
+@register_module
 class BatchNorm1d(Module):
     """``Y = γ ⊙ x̂ + β`` with ``x̂ = (X − μ) / √(σ² + eps)`` per feature (Ioffe & Szegedy, 2015).
 

@@ -8,8 +8,10 @@ from ..._validate import as_float_dtype, positive_int
 from ..checks import checked_dout, checked_input
 from ..init import get_initializer
 from ..module import Module, Parameter
+from ..registry import register_module
 
 
+@register_module
 class Dense(Module):
     """Affine map ``Z = X W + b`` (``backprop-mlp-layers.md`` §8).
 

@@ -9,6 +9,7 @@ import numpy as np
 from ..._validate import as_generator
 from ..checks import checked_dout, checked_input
 from ..module import Module
+from ..registry import register_module
 
 
 def own_generator(rng) -> np.random.Generator:
@@ -23,6 +24,7 @@ def own_generator(rng) -> np.random.Generator:
     return as_generator(rng)
 
 
+@register_module
 class Dropout(Module):
     """Inverted dropout: ``out = X ⊙ M / (1 − p)`` with ``M ~ Bernoulli(1 − p)`` per element.
 

@@ -20,7 +20,7 @@ from ..io.checkpoint import load_checkpoint, save_checkpoint
 from ..io.model_file import save
 from ..io.npz import FileFormatError
 from ..nn.losses import SoftmaxCrossEntropy
-from ..nn.models import ACTIVATIONS, mlp
+from ..nn.models import ACTIVATIONS
 from ..nn.snapshot import set_rng_states
 from ..optim import SGD, Adam
 from ..training import (
@@ -36,12 +36,13 @@ from ..training import (
 )
 from ..training.schedules import SCHEDULES
 from ..viz.plots import plot_confusion, plot_curves, plots_available
+from .architectures import ARCHITECTURES
 from .threads import blas_info, rerun_with_threads
 
 # The defaults: an MLP (with BatchNorm and a little dropout) that reaches 0.90 test
 # accuracy on Fashion-MNIST in about half a minute on two cores (README, "Quick start").
 DEFAULTS = {
-    "data": "fashion-mnist", "normalize": "scale", "limit_train": None, "limit_test": None,
+    "model": "mlp", "data": "fashion-mnist", "normalize": "scale", "limit_train": None, "limit_test": None,
     "hidden": [256, 128], "activation": "relu", "dropout": 0.1, "batchnorm": True,
     "epochs": 20, "batch_size": 128, "optimizer": "sgd", "lr": 0.1, "momentum": 0.9,
     "nesterov": True, "weight_decay": 0.0, "schedule": "cosine", "warmup": 0.5, "clip_norm": None,
@@ -66,6 +67,9 @@ def add_parser(sub) -> None:
                    help=f"fraction of the training set held out for validation, in [0, 1) "
                         f"(default: {d['val_split']})")
     g = p.add_argument_group("model")
+    g.add_argument("--model", choices=list(ARCHITECTURES),
+                   help="the architecture: " + "; ".join(f"{name}: {a.help}" for name, a in ARCHITECTURES.items())
+                        + f" (default: {d['model']})")
     g.add_argument("--hidden", type=int, nargs="+", metavar="WIDTH",
                    help=f"hidden layer widths (default: {' '.join(map(str, d['hidden']))})")
     g.add_argument("--activation", choices=sorted(ACTIVATIONS), help=f"(default: {d['activation']})")
@@ -121,8 +125,11 @@ def settings(args, parser) -> dict:
             parser.error(f"--resume continues a run with its own settings; cannot change "
                          f"{', '.join('--' + k.replace('_', '-') for k in changed)}")
         base.update(stored)
+    else:
+        base.update(ARCHITECTURES[given.get("model", base["model"])].defaults)
     base.update(given)
-    if "lr" not in given and args.resume is None and base["optimizer"] == "adam":
+    preferred = ARCHITECTURES[base["model"]].defaults
+    if "lr" not in given and "lr" not in preferred and args.resume is None and base["optimizer"] == "adam":
         base["lr"] = 1e-3
     validate(base, parser)
     return base
@@ -238,9 +245,7 @@ class Run:
         self.s, self.out = s, out
         self.ds, self.loader = data["ds"], data["loader"]
         self.val_data, self.test_data = data["val_data"], data["test_data"]
-        self.model = mlp([self.ds.input_dim, *s["hidden"], self.ds.num_classes], s["activation"],
-                         rng=np.random.default_rng(data["init_seed"]), dtype=s["dtype"],
-                         dropout=s["dropout"], batchnorm=s["batchnorm"])
+        self.model = ARCHITECTURES[s["model"]].build(s, self.ds, np.random.default_rng(data["init_seed"]))
         self.mixed = MixedPrecision(self.model) if s["dtype"] == "float16" else None
         self.optimizer = make_optimizer(s, self.mixed.master_parameters() if self.mixed
                                         else self.model.parameters())

@@ -68,7 +68,8 @@ def add_parser(sub) -> None:
                         f"(default: {d['val_split']})")
     g = p.add_argument_group("model")
     g.add_argument("--model", choices=list(ARCHITECTURES),
-                   help="the architecture: " + "; ".join(f"{name}: {a.help}" for name, a in ARCHITECTURES.items())
+                   help="the architecture: "
+                        + "; ".join(f"{name}: {a.help}" for name, a in ARCHITECTURES.items())
                         + f" (default: {d['model']})")
     g.add_argument("--hidden", type=int, nargs="+", metavar="WIDTH",
                    help=f"hidden layer widths (default: {' '.join(map(str, d['hidden']))})")

@@ -12,6 +12,7 @@ from .nn import (
                  Dropout,
                  Module,
                  MSELoss,
+                 Normalize,
                  Parameter,
                  ReLU,
                  Sequential,
@@ -27,7 +28,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Module", "Parameter", "Sequential",
-    "Dense", "ReLU", "Tanh", "Sigmoid", "Dropout", "BatchNorm1d",
+    "Dense", "ReLU", "Tanh", "Sigmoid", "Dropout", "BatchNorm1d", "Normalize",
     "SoftmaxCrossEntropy", "MSELoss",
     "SGD", "Adam", "save", "load", "FileFormatError", "mlp",
     "register_module",

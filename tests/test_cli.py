@@ -23,7 +23,7 @@ def test_train_on_fashion_mnist_subset_writes_everything(tmp_path, capsys):
     history = (out / "history.csv").read_text().splitlines()
     assert history[0].startswith("epoch,train_loss,train_accuracy") and len(history) == 3
     model = minidl.load(out / "model.npz")
-    assert repr(model[0]) == "Dense(784 → 64)"
+    assert repr(model[0]) == "Normalize(784)" and repr(model[1]) == "Dense(784 → 64)"
     assert "test accuracy" in capsys.readouterr().out
 
 
@@ -171,7 +171,7 @@ def test_eval_refuses_a_model_for_other_data(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", "--data", "moons", "--epochs", "1", "--quiet", "--out", str(out)]) == 0
     assert main(["eval", str(out / "model.npz"), "--data", "fashion-mnist", "--limit-test", "10"]) == 1
-    assert "expected x of shape (N, 2), got (60000, 784)" in capsys.readouterr().err
+    assert "the model expects 2 input features but fashion-mnist has 784" in capsys.readouterr().err
 
 
 def test_divergence_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, capsys):

@@ -102,7 +102,7 @@ def test_out_that_is_a_file_exits_2(tmp_path, capsys):
 def test_eval_with_a_different_class_count_is_a_clear_error(tmp_path, capsys):
     assert main(["train", "--data", "xor", "--epochs", "1", "--quiet", "--out", str(tmp_path / "x")]) == 0
     assert main(["eval", str(tmp_path / "x" / "model.npz"), "--data", "spirals"]) == 1
-    assert "the model has 2 outputs but 'spirals' has 3 classes" in capsys.readouterr().err
+    assert "label '2' (row 3) is not one of the model's classes (0, 1)" in capsys.readouterr().err
     assert main(["eval", str(tmp_path / "x" / "model.npz"), "--limit-test", "0"]) == 2
 
 

@@ -5,64 +5,98 @@ from __future__ import annotations
 import json
 import sys
 
-from ..data import DataError, Normalizer, load_dataset
+import numpy as np
+
+from ..data import DataError
 from ..io.model_file import load_with_metadata
 from ..io.npz import FileFormatError
 from ..nn.losses import SoftmaxCrossEntropy
 from ..training import evaluate
+from .rows import class_ids, input_width, model_path, read_rows, taking_raw_features
+from .threads import rerun_with_threads
+
+# Per-class and averaged scores beside accuracy, when ``evaluate`` gives them.
+EXTRA_KEYS = ("precision", "recall", "f1", "macro_precision", "macro_recall", "macro_f1")
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("eval", help="evaluate a saved model on a data set's test split",
-                       description="Evaluate a model saved by `minidl train --out DIR` (DIR/model.npz).")
-    p.add_argument("model", help="path to a model .npz written by minidl")
+    p = sub.add_parser("eval", help="evaluate a saved model (on its test split, or on every row of a file)",
+                       description="Evaluate a model saved by `minidl train` (MODEL: the model .npz or its "
+                                   "run directory). With --data FILE.csv every row of the file is "
+                                   "evaluated; without --data, the test split of the data it was "
+                                   "trained on.")
+    p.add_argument("model", help="a model .npz written by minidl, or a run directory holding model.npz")
     p.add_argument("--data", default=None,
-                   help="data set name or path (default: the one the model was trained on)")
-    p.add_argument("--limit-test", type=int, default=None, help="evaluate on the first N test samples only")
+                   help="a CSV file (every row is evaluated), or a data-set name, .npz or IDX directory "
+                        "(its test split); default: the test split of the model's training data")
+    p.add_argument("--limit-test", type=int, default=None, help="evaluate on the first N rows only")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    p.add_argument("--threads", type=int, help="BLAS threads (default: every core)")
 
 
 def run(args, parser) -> int:
     if args.limit_test is not None and args.limit_test < 1:
         parser.error(f"--limit-test must be ≥ 1, got {args.limit_test}")
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error(f"--threads must be ≥ 1, got {args.threads}")
+        code = rerun_with_threads(args.threads)
+        if code is not None:
+            return code
     try:
-        model, meta = load_with_metadata(args.model)
-        source = args.data or meta.get("data", "fashion-mnist")
-        normalizer = Normalizer.from_state_dict(meta["normalizer"]) if "normalizer" in meta else None
-        ds = load_dataset(source, normalizer=normalizer, limit_test=args.limit_test,
-                          seed=meta.get("seed", 0))
-        first = next((m for _, m in model.named_modules() if hasattr(m, "in_features")), None)
-        if first is not None and first.in_features != ds.input_dim:
-            raise DataError(f"the model expects {first.in_features} input features but "
-                            f"{source!r} has {ds.input_dim}")
-        last = next((m for _, m in reversed(list(model.named_modules())) if hasattr(m, "out_features")), None)
-        if last is not None and last.out_features != ds.num_classes:
-            raise DataError(f"the model has {last.out_features} outputs but {source!r} has "
-                            f"{ds.num_classes} classes")
-        dtype = model.parameters()[0].dtype if model.parameters() else ds.x_test.dtype
-        result = evaluate(model, SoftmaxCrossEntropy(), ds.x_test.astype(dtype, copy=False),
-                          ds.y_test, ds.num_classes)
+        path = model_path(args.model)
+        model, meta = load_with_metadata(path)
+        model = taking_raw_features(model, meta)
+        if model.classes is None and isinstance(meta.get("class_names"), list):
+            model.classes = meta["class_names"]
+        rows = read_rows(args.data, model, path, meta, seed=_seed(meta), need_labels=True)
+        x, labels = rows.x[: args.limit_test], rows.labels[: args.limit_test]
+        rows.labels = labels
+        width = input_width(model)
+        if width is not None and width != x.shape[1]:
+            raise DataError(f"the model expects {width} input features but {rows.source} has {x.shape[1]}")
+        dtype = model.parameters()[0].dtype if model.parameters() else np.float32
+        num_outputs = np.shape(model.predict_proba(x[:1].astype(dtype)))[-1]
+        y = class_ids(rows, model.classes, num_outputs)
+        result = evaluate(model, SoftmaxCrossEntropy(), x.astype(dtype), y, num_outputs)
     except (FileFormatError, DataError, ValueError) as err:
         print(f"minidl eval: error: {err}", file=sys.stderr)
         return 1
+    names = ([str(c) for c in model.classes] if model.classes is not None
+             else [str(k) for k in range(num_outputs)])
+    what = "rows, the whole file" if rows.whole_file else "test samples"
     if args.json:
-        print(json.dumps({"accuracy": result["accuracy"], "loss": result["loss"],
-                          "per_class_accuracy": dict(zip(ds.class_names, result["per_class_accuracy"])),
-                          "confusion_matrix": result["confusion_matrix"].tolist(),
-                          "samples": len(ds.y_test), "data": str(source), "model": str(args.model)}))
+        report = {"accuracy": result["accuracy"], "loss": result["loss"],
+                  "per_class_accuracy": dict(zip(names, result["per_class_accuracy"])),
+                  "confusion_matrix": result["confusion_matrix"].tolist(),
+                  "samples": len(y), "whole_file": rows.whole_file, "data": rows.source, "model": str(path)}
+        report.update({key: result[key] for key in EXTRA_KEYS if key in result})
+        print(json.dumps(report, default=float))
         return 0
-    print(f"{args.model} on {source} ({len(ds.y_test)} test samples)")
+    print(f"{path} on {rows.source} ({len(y)} {what})")
     print(f"accuracy {result['accuracy']:.4f}   loss {result['loss']:.4f}\n")
-    print(format_per_class(ds.class_names, result["per_class_accuracy"]))
+    print(format_per_class(names, result))
     print()
-    print(format_confusion(result["confusion_matrix"], ds.class_names))
+    print(format_confusion(result["confusion_matrix"], names))
     return 0
 
 
-def format_per_class(names: list[str], accuracies: list[float]) -> str:
+def _seed(meta: dict) -> int:
+    seed = meta.get("seed", 0)
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0 else 0
+
+
+def format_per_class(names: list[str], result: dict) -> str:
+    """One line per class: accuracy (recall), and precision and F1 when ``result`` has them."""
     width = max(len(n) for n in names)
-    lines = [f"{'class'.ljust(width)}  accuracy"]
-    lines += [f"{name.ljust(width)}  {acc:.4f}" for name, acc in zip(names, accuracies)]
+    columns = [("accuracy", result["per_class_accuracy"])]
+    columns += [(key, result[key]) for key in ("precision", "recall", "f1") if key in result]
+    lines = [f"{'class'.ljust(width)}  " + "  ".join(f"{title:>9}" for title, _ in columns)]
+    for i, name in enumerate(names):
+        lines.append(f"{name.ljust(width)}  " + "  ".join(f"{values[i]:9.4f}" for _, values in columns))
+    if "macro_f1" in result:
+        lines.append(f"{'macro'.ljust(width)}  {'':>9}  " + "  ".join(
+            f"{result[f'macro_{key}']:9.4f}" for key in ("precision", "recall", "f1")))
     return "\n".join(lines)
 
 

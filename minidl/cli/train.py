@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,6 +20,8 @@ from ..io.atomic import atomic_write
 from ..io.checkpoint import load_checkpoint, save_checkpoint
 from ..io.model_file import save
 from ..io.npz import FileFormatError
+from ..nn.containers import Sequential
+from ..nn.layers import Normalize
 from ..nn.losses import SoftmaxCrossEntropy
 from ..nn.models import ACTIVATIONS
 from ..nn.snapshot import set_rng_states
@@ -48,6 +51,8 @@ DEFAULTS = {
     "nesterov": True, "weight_decay": 0.0, "schedule": "cosine", "warmup": 0.5, "clip_norm": None,
     "seed": 0, "dtype": "float32", "val_split": 0.0, "patience": None,
 }
+# Early stopping watches a validation split, never the test set: this much when none is given.
+PATIENCE_VAL_SPLIT = 0.1
 # Options that may change when resuming; everything else must match the checkpoint.
 RESUMABLE = ("epochs",)
 
@@ -96,12 +101,14 @@ def add_parser(sub) -> None:
     g.add_argument("--warmup", type=float, help=f"epochs of linear warm-up (default: {d['warmup']})")
     g.add_argument("--clip-norm", type=float, help="clip the global gradient norm to this value")
     g.add_argument("--patience", type=int,
-                   help="stop when the validation (else test) loss has not improved for N epochs")
+                   help="stop when the validation loss has not improved for N epochs, and keep the best "
+                        f"epoch's weights (takes a --val-split of {PATIENCE_VAL_SPLIT} when none is given)")
     g.add_argument("--seed", type=int,
                    help=f"seed for initialisation, splits and shuffling (default: {d['seed']})")
     g = p.add_argument_group("output")
     g.add_argument("--out", type=Path, help="directory for model.npz, metrics.json, history.csv, "
-                                            "checkpoint.npz and plots")
+                                            "checkpoint.npz and plots (default: runs/<next number>)")
+    g.add_argument("--no-save", action="store_true", help="write no files (only print the results)")
     g.add_argument("--resume", type=Path, metavar="DIR",
                    help="continue the run saved in DIR (its checkpoint.npz); settings come from it, "
                         "only --epochs may change")
@@ -130,6 +137,10 @@ def settings(args, parser) -> dict:
         base.update(ARCHITECTURES[given.get("model", base["model"])].defaults)
     base.update(given)
     preferred = ARCHITECTURES[base["model"]].defaults
+    if base["patience"] and not base["val_split"] and args.resume is None:
+        base["val_split"] = PATIENCE_VAL_SPLIT
+        args.notes.append(f"--patience watches validation loss: holding out --val-split {PATIENCE_VAL_SPLIT} "
+                          "of the training set for it (the test set never chooses the model)")
     if "lr" not in given and "lr" not in preferred and args.resume is None and base["optimizer"] == "adam":
         base["lr"] = 1e-3
     validate(base, parser)
@@ -191,22 +202,28 @@ def run(args, parser) -> int:
             return code
     started = time.perf_counter()
     log = (lambda *a, **k: None) if args.quiet else print
+    if args.no_save and (args.out is not None or args.resume is not None):
+        parser.error("--no-save writes nothing, so it cannot go with --out or --resume")
+    args.notes = []
     try:
         # settings: defaults < resumed run < flags
         state = load_checkpoint(args.resume / "checkpoint.npz") if args.resume is not None else None
         args.stored_config = state.config if state is not None else {}
         s = settings(args, parser)
-        out = args.out or args.resume
-        if out is not None and out.exists() and not out.is_dir():
-            parser.error(f"--out {out} exists and is not a directory")
-        run_ = Run(s, load_data(s), out)
-    except (FileFormatError, DataError) as err:
+        if args.out is not None and args.out.exists() and not args.out.is_dir():
+            parser.error(f"--out {args.out} exists and is not a directory")
+        data = load_data(s)  # before the output directory: a run that cannot start leaves nothing
+        run_ = Run(s, data, None if args.no_save else output_directory(args.out or args.resume))
+    except (FileFormatError, DataError, OutputError) as err:
         return fail(err)
+    for note in args.notes:
+        log(note)
     trainer, flow = run_.trainer(args, log)
     if state is not None:
         run_.resume(trainer, state)
         log(f"resuming {args.resume} from epoch {state.epoch} (step {state.step})")
-    log(f"{run_.ds!r}\n{run_.model!r}\n{run_.optimizer!r}, schedule {s['schedule']}, {s['epochs']} epochs, "
+    log(f"{run_.ds!r}\n{run_.model!r}\n{run_.optimizer_description()}, schedule {s['schedule']}, "
+        f"{s['epochs']} epochs, "
         f"batch {s['batch_size']}, {run_.model.num_parameters():,} parameters; "
         "{} with {} threads".format(*blas_info()))
 
@@ -215,11 +232,33 @@ def run(args, parser) -> int:
         history = trainer.fit(run_.loader, s["epochs"], val_data=run_.val_data, test_data=run_.test_data,
                               num_classes=run_.ds.num_classes, start_epoch=state.epoch if state else 0)
     except TrainingDiverged as err:
-        last = out / "checkpoint.npz" if out else None
+        last = run_.out / "checkpoint.npz" if run_.out else None
         kept = f"; the last good checkpoint is {last}" if last and last.exists() else ""
         return fail(f"{err}{kept}")
-    run_.finish(history, started, log, flow)
+    run_.finish(history, started, log, flow, resumed_from=state.epoch if state else 0)
     return 0
+
+
+class OutputError(Exception):
+    """The run's output directory cannot be used; the message names it and says why."""
+
+
+def output_directory(out: Path | None) -> Path:
+    """``out`` created (parents too), or ``runs/<next number>`` in the working directory when None."""
+    if out is None:
+        runs = Path("runs")
+        taken = [int(p.name) for p in runs.glob("*") if p.name.isdigit()] if runs.is_dir() else []
+        out = runs / str(max(taken, default=0) + 1)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out} exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        where = f" ({err.filename})" if err.filename and str(err.filename) != str(out) else ""
+        raise OutputError(f"cannot create the output directory {out}: {err.strerror}{where}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write to the output directory {out}: permission denied")
+    return out
 
 
 def load_data(s: dict) -> dict:
@@ -251,8 +290,26 @@ class Run:
         self.optimizer = make_optimizer(s, self.mixed.master_parameters() if self.mixed
                                         else self.model.parameters())
         self.loss_fn = SoftmaxCrossEntropy()
-        self.metadata = {"data": str(s["data"]), "seed": s["seed"], "class_names": self.ds.class_names,
-                         "normalizer": self.ds.normalizer.state_dict()}
+        self.metadata = {"data": data_reference(s["data"]), "seed": s["seed"],
+                         "class_names": self.ds.class_names, "model": s["model"]}
+        self.stopper = None
+
+    def deployable(self, model=None):
+        """What ``model.npz`` holds: the fitted input normalisation in front of the trained model,
+        so that the saved model takes raw features; ``classes`` names its outputs."""
+        model = model or self.model
+        norm = self.ds.normalizer
+        first = Normalize.fitted(norm.offset, norm.divisor, dtype=self.s["dtype"])
+        layers = list(model) if isinstance(model, Sequential) else [model]
+        saved = Sequential(first, *layers)
+        saved.classes = list(self.ds.class_names)
+        saved.train(model.training)
+        return saved
+
+    def optimizer_description(self) -> str:
+        # A resumed optimizer holds the schedule's last learning rate; the header shows the
+        # configured peak, which is what the settings say.
+        return repr(self.optimizer).replace(f"lr={self.optimizer.lr:g}", f"lr={self.s['lr']:g}", 1)
 
     def trainer(self, args, log):
         """The Trainer with this run's schedule and callbacks (and diagnostics when asked)."""
@@ -262,12 +319,13 @@ class Run:
         monitor = "val" if self.val_data is not None else "test"
         callbacks = []
         if s["patience"]:
-            callbacks.append(EarlyStopping(f"{monitor}_loss", patience=s["patience"]))
+            self.stopper = EarlyStopping(f"{monitor}_loss", patience=s["patience"], keep_best=True)
+            callbacks.append(self.stopper)
         if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
             callbacks.append(EpochCheckpoint(out / "checkpoint.npz", self.loader, s, self.mixed))
-            if self.val_data is not None:
-                callbacks.append(BestCheckpoint(out / "best.npz", "val_accuracy", self.metadata))
+            if self.val_data is not None:  # the same metric early stopping watches
+                callbacks.append(BestCheckpoint(out / "best.npz", "val_loss", self.metadata,
+                                                deployable=self.deployable))
         trainer = Trainer(self.model, self.loss_fn, self.optimizer, schedule=schedule,
                           clip_norm=s["clip_norm"], callbacks=callbacks, progress=not args.quiet, log=log,
                           mixed_precision=self.mixed, planned=not args.teaching)
@@ -284,15 +342,27 @@ class Run:
             self.mixed.load_state_dict(state.mixed_precision)
         trainer.step, trainer.history = state.step, state.history
 
-    def finish(self, history, started: float, log, flow) -> None:
-        """The final evaluation, its summary line and the run's files."""
+    def finish(self, history, started: float, log, flow, resumed_from: int = 0) -> None:
+        """The final evaluation (of the best epoch's weights under early stopping), its summary
+        line and the run's files."""
         model, mixed, ds = self.model, self.mixed, self.ds
+        chosen = len(history)
+        if self.stopper is not None and self.stopper.best_state is not None:
+            model.load_state_dict(self.stopper.best_state)
+            chosen = self.stopper.best_epoch
+            log(f"keeping epoch {chosen}'s weights (best {self.stopper.monitor} {self.stopper.best:.4f})")
         final = evaluate(model, self.loss_fn, *self.test_data, ds.num_classes)
         seconds = time.perf_counter() - started
         train_seconds = sum(r["seconds"] for r in history)
-        print(f"test accuracy {final['accuracy']:.4f} (loss {final['loss']:.4f}) after "
-              f"{len(history)} epoch{'s' * (len(history) != 1)}, {train_seconds:.1f}s of training, "
-              f"{seconds:.1f}s for this command, peak memory {peak_rss_mib():.0f} MiB")
+        this_run = sum(r["seconds"] for r in history if r["epoch"] > resumed_from)
+        timing = (f"{train_seconds:.1f}s of training" if not resumed_from else
+                  f"{train_seconds:.1f}s of training in all, {this_run:.1f}s of it since resuming "
+                  f"at epoch {resumed_from}")
+        epochs = f"{len(history)} epoch{'s' * (len(history) != 1)}"
+        if chosen != len(history):
+            epochs = f"epoch {chosen} of {len(history)}"
+        print(f"test accuracy {final['accuracy']:.4f} (loss {final['loss']:.4f}) after {epochs}, "
+              f"{timing}, {seconds:.1f}s for this command, peak memory {peak_rss_mib():.0f} MiB")
         if mixed is not None:
             print(f"float16: {mixed.skipped_steps} of {mixed.steps} steps skipped for overflow, "
                   f"{mixed.underflows:,} gradient entries underflowing (subnormal), "
@@ -302,13 +372,23 @@ class Run:
         metrics = {"test_accuracy": final["accuracy"], "test_loss": final["loss"],
                    "per_class_accuracy": dict(zip(ds.class_names, final["per_class_accuracy"])),
                    "confusion_matrix": final["confusion_matrix"].tolist(),
-                   "epochs": len(history), "train_seconds": train_seconds, "seconds": seconds,
+                   "epochs": len(history), "chosen_epoch": chosen, "train_seconds": train_seconds,
+                   "seconds": seconds,
                    "parameters": model.num_parameters(), "config": self.s, "history": history,
                    "peak_rss_mib": peak_rss_mib()}
         if mixed is not None:
             metrics["mixed_precision"] = {"skipped_steps": mixed.skipped_steps, "steps": mixed.steps,
                                           "underflows": mixed.underflows, "loss_scale": mixed.scale}
-        write_outputs(self.out, model, self.metadata, metrics, final, ds.class_names, log, flow)
+        write_outputs(self.out, self.deployable(), self.metadata, metrics, final, ds.class_names,
+                      log, flow)
+
+
+def data_reference(data) -> str:
+    """How the model file names its training data: a name as given, a path made absolute, so
+    that ``minidl eval`` finds it from any directory."""
+    parts = [part.strip() for part in str(data).split(",")]
+    resolved = [str(Path(p).resolve()) if Path(p).exists() else p for p in parts]
+    return ",".join(resolved)
 
 
 def write_outputs(out: Path, model, metadata, metrics, final, class_names, log, flow=None) -> None:

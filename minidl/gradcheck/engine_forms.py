@@ -25,7 +25,7 @@ import numpy as np
 
 from ..autodiff import Tensor
 from ..nn.containers import Sequential
-from ..nn.layers import BatchNorm1d, Dense, Dropout, ReLU, Sigmoid, Tanh
+from ..nn.layers import BatchNorm1d, Dense, Dropout, Normalize, ReLU, Sigmoid, Tanh
 from ..nn.losses import Loss, MSELoss, SoftmaxCrossEntropy
 
 _FORMS: dict[type, object] = {}
@@ -63,6 +63,11 @@ def engine_form(obj):
         f"minidl.gradcheck.register_engine_form({name}, {signature}), where fn builds the "
         "same output from engine Tensors (see minidl/gradcheck/engine_forms.py)"
     )
+
+
+def has_engine_form(obj) -> bool:
+    """Whether ``type(obj)`` or a base class has a registered formulation."""
+    return any(cls in _FORMS for cls in type(obj).__mro__)
 
 
 def registered_types() -> list[type]:
@@ -152,6 +157,12 @@ def _batchnorm(layer, x, params):
     else:
         xhat = (x - layer.running_mean) / np.sqrt(layer.running_var + layer.eps)
     return xhat * params["gamma"] + params["beta"] if layer.affine else xhat
+
+
+@register_engine_form(Normalize)
+def _normalize(layer, x, params):
+    """Y = (X − offset) / divisor with fixed offset and divisor."""
+    return (x - layer.offset) / layer.divisor
 
 
 @register_engine_form(Sequential)

@@ -20,7 +20,9 @@ from ..io.model_file import architecture, build
 from ..nn.layers import BatchNorm1d, Dense, Dropout, ReLU, Sigmoid, Tanh
 from ..nn.losses import MSELoss, SoftmaxCrossEntropy
 from ..nn.models import mlp
+from ..nn.registry import registered_module
 from .cross import cross_check, cross_check_loss
+from .engine_forms import has_engine_form
 from .finite import check_loss, check_module
 from .report import GradcheckReport
 
@@ -132,20 +134,36 @@ def resolve(names) -> list[str]:
         ValueError: naming the unknown names and listing the known ones.
     """
     known = {name.lower(): name for name in SPECIMENS}
-    unknown = [name for name in names if name.lower() not in known]
+    unknown = [name for name in names if name.lower() not in known and registered_module(name) is None]
     if unknown:
-        raise ValueError(f"unknown layer {', '.join(map(repr, unknown))}; "
-                         f"known: {', '.join(SPECIMENS)}")
-    return [known[name.lower()] for name in names]
+        raise ValueError(f"unknown layer {', '.join(map(repr, unknown))}; known: {', '.join(SPECIMENS)}, "
+                         "or a class registered with @minidl.register_module (--import FILE.py)")
+    return [known.get(name.lower(), name) for name in names]
 
 
 def run_checks(names, *, dtype="float64", seed=0, fast=False) -> list[Check]:
     """Check each named specimen (all when ``names`` is empty) both ways."""
     checks = []
     for name in resolve(names) if names else list(SPECIMENS):
-        for case in SPECIMENS[name](np.random.default_rng(seed), np.dtype(dtype)):
+        specimen = SPECIMENS.get(name) or _registered(registered_module(name))
+        for case in specimen(np.random.default_rng(seed), np.dtype(dtype)):
             checks += check_case(case, seed=seed, fast=fast)
     return checks
+
+
+def _registered(cls):
+    """The specimen of a user's registered layer: ``cls()`` on a (3, 4) batch, or on
+    ``cls.example_input(rng, dtype)`` when the class defines one."""
+    def cases(rng, dtype):
+        try:
+            module = cls()
+        except TypeError as err:
+            raise ValueError(f"{cls.__name__}: cannot build it with no arguments to check it ({err}); "
+                             "give it defaults, or check it from Python with check_module") from None
+        example = getattr(cls, "example_input", None)
+        x = example(rng, dtype) if example is not None else rng.standard_normal((3, 4)).astype(dtype)
+        return [_layer_case(f"{module!r}", module, x, rng)]
+    return cases
 
 
 def check_case(case, *, seed=0, fast=False) -> list[Check]:
@@ -154,9 +172,11 @@ def check_case(case, *, seed=0, fast=False) -> list[Check]:
         return [Check(case.label, "finite", check_loss(case.loss_fn, case.pred, case.target)),
                 Check(case.label, "engine", cross_check_loss(case.loss_fn, case.pred, case.target))]
     kind = "directional" if fast else "finite"
-    return [Check(case.label, kind, check_module(case.module, case.x, rng=seed, fast=fast)),
-            Check(case.label, "engine",
-                  cross_check(case.module, case.x, case.targets, case.loss_fn))]
+    checks = [Check(case.label, kind, check_module(case.module, case.x, rng=seed, fast=fast))]
+    if has_engine_form(case.module):  # a user's layer may have none: finite differences still judge it
+        checks.append(Check(case.label, "engine",
+                            cross_check(case.module, case.x, case.targets, case.loss_fn)))
+    return checks
 
 
 def model_case(model, label: str, *, dtype="float64", seed=0, batch: int = 8) -> ModuleCase:

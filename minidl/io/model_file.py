@@ -43,13 +43,17 @@ def build(spec: dict) -> Module:
 def save(model: Module, path, metadata: dict | None = None) -> None:
     """Write ``model``'s architecture and weights to ``path`` (an ``.npz``), atomically.
 
-    ``metadata`` (JSON-serialisable) travels with the model, e.g. the class names
-    and the input normalisation it was trained with; ``load_with_metadata`` returns it.
+    ``metadata`` (JSON-serialisable) travels with the model, e.g. the data it was
+    trained on; ``load_with_metadata`` returns it. ``model.classes``, when set, is
+    saved too and set again by ``load``.
 
     Example:
         >>> save(model, "model.npz"); same = load("model.npz")
     """
-    record = {"kind": "model", "architecture": architecture(model), "metadata": metadata or {}}
+    metadata = dict(metadata or {})
+    if model.classes is not None:
+        metadata["classes"] = [c.item() if hasattr(c, "item") else c for c in model.classes]
+    record = {"kind": "model", "architecture": architecture(model), "metadata": metadata}
     write_npz(path, record, model.state_dict())
 
 
@@ -66,7 +70,10 @@ def load_with_metadata(path) -> tuple[Module, dict]:
         raise FileFormatError(
             f"cannot load {str(path)!r}: it holds a {meta.get('kind')!r}, not a model"
         )
-    return model_from_record(meta, arrays, path), meta.get("metadata", {})
+    model, metadata = model_from_record(meta, arrays, path), meta.get("metadata", {})
+    if isinstance(metadata, dict) and isinstance(metadata.get("classes"), list):
+        model.classes = metadata["classes"]
+    return model, metadata
 
 
 def model_from_record(meta: dict, arrays: dict, path) -> Module:

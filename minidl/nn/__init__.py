@@ -2,10 +2,10 @@
 their equations, plainly (DESIGN.md). Speed lives in ``minidl.plan``."""
 
 from .containers import Sequential
-from .layers import BatchNorm1d, Dense, Dropout, ReLU, Sigmoid, Tanh
+from .layers import BatchNorm1d, Dense, Dropout, Normalize, ReLU, Sigmoid, Tanh
 from .losses import Loss, MSELoss, SoftmaxCrossEntropy
 from .models import mlp
 from .module import Module, Parameter
 
 __all__ = ["Module", "Parameter", "Sequential", "Dense", "ReLU", "Tanh", "Sigmoid", "Dropout",
-           "BatchNorm1d", "Loss", "SoftmaxCrossEntropy", "MSELoss", "mlp"]
+           "BatchNorm1d", "Normalize", "Loss", "SoftmaxCrossEntropy", "MSELoss", "mlp"]

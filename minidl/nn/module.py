@@ -22,6 +22,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from . import prediction
+
 
 class Parameter:
     """A trainable array ``data`` and its gradient ``grad`` (∂L/∂data), same shape and dtype.
@@ -102,6 +104,17 @@ class Module:
             raise ValueError(f"{self!r}: cannot assign {name} of shape {value.shape}, "
                              f"expected {target.shape}")
         np.copyto(target, value, casting="same_kind")
+
+    # -------------------------------------------------------------- predicting
+    classes = None  # a classifier's labels in predict_proba's column order (set by load)
+
+    def predict_proba(self, x, batch_size: int = 1024) -> np.ndarray:
+        """Class probabilities per row, in evaluation mode (``minidl.nn.prediction``)."""
+        return prediction.predict_proba(self, x, batch_size)
+
+    def predict(self, x, batch_size: int = 1024) -> np.ndarray:
+        """The predicted label per row (from ``classes`` when set), in evaluation mode."""
+        return prediction.predict(self, x, batch_size)
 
     # ----------------------------------------------------------------- calling
     def __call__(self, *args, **kwargs):

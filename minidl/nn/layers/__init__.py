@@ -4,5 +4,6 @@ from .activations import ReLU, Sigmoid, Tanh
 from .batchnorm import BatchNorm1d
 from .dense import Dense
 from .dropout import Dropout
+from .normalize import Normalize
 
-__all__ = ["Dense", "ReLU", "Sigmoid", "Tanh", "Dropout", "BatchNorm1d"]
+__all__ = ["Dense", "ReLU", "Sigmoid", "Tanh", "Dropout", "BatchNorm1d", "Normalize"]

@@ -1,0 +1,85 @@
+"""``minidl predict MODEL --data FILE``: one prediction per row of FILE, as CSV.
+
+The saved model takes raw features (its input normalisation is its first layer), so
+FILE's rows go in as written, with or without a label column. Each output row holds
+the predicted class name (or id), and with ``--proba`` one probability per class.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..data import DataError
+from ..io.atomic import atomic_write
+from ..io.model_file import load_with_metadata
+from ..io.npz import FileFormatError
+from .rows import input_width, model_path, read_rows, taking_raw_features
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("predict", help="write a saved model's prediction for every row of a file",
+                       description="Predict with a model saved by `minidl train` (MODEL: the .npz or its "
+                                   "run directory): one CSV row out per row of --data, in order.")
+    p.add_argument("model", help="a model .npz written by minidl, or a run directory holding model.npz")
+    p.add_argument("--data", required=True,
+                   help="a CSV file (with or without its label column), or a data-set name, .npz or IDX "
+                        "directory (its test split)")
+    p.add_argument("--out", type=Path, help="write the predictions to this CSV file (default: stdout)")
+    p.add_argument("--proba", action="store_true", help="add one probability column per class")
+
+
+def run(args, parser) -> int:
+    try:
+        path = model_path(args.model)
+        model, meta = load_with_metadata(path)
+        model = taking_raw_features(model, meta)
+        if model.classes is None and isinstance(meta.get("class_names"), list):
+            model.classes = meta["class_names"]
+        rows = read_rows(args.data, model, path, meta, need_labels=False)
+        width = input_width(model)
+        if width is not None and width != rows.x.shape[1]:
+            raise DataError(f"the model expects {width} input features but {rows.source} has "
+                            f"{rows.x.shape[1]}")
+        dtype = model.parameters()[0].dtype if model.parameters() else np.float32
+        proba = model.predict_proba(rows.x.astype(dtype))
+    except (FileFormatError, DataError, ValueError) as err:
+        print(f"minidl predict: error: {err}", file=sys.stderr)
+        return 1
+    classes = list(model.classes) if model.classes is not None else list(range(proba.shape[1]))
+    if len(classes) != proba.shape[1]:
+        print(f"minidl predict: error: the model has {proba.shape[1]} outputs but stores "
+              f"{len(classes)} class names", file=sys.stderr)
+        return 1
+    text = predictions_csv(proba, classes, args.proba)
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        atomic_write(args.out, lambda f: f.write(text), text=True)
+    except OSError as err:
+        print(f"minidl predict: error: cannot write {args.out}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    print(f"wrote {len(proba)} predictions to {args.out}", file=sys.stderr)
+    return 0
+
+
+def predictions_csv(proba: np.ndarray, classes: list, with_proba: bool) -> str:
+    """A header and one line per row: the predicted class, then (``with_proba``) each class's probability."""
+    buffer = io.StringIO()
+    header = ["prediction"] + ([f"p_{_cell(c)}" for c in classes] if with_proba else [])
+    buffer.write(",".join(header) + "\n")
+    labels = [_cell(classes[k]) for k in proba.argmax(axis=1)]
+    for i, label in enumerate(labels):
+        cells = [label] + ([f"{p:.6g}" for p in proba[i]] if with_proba else [])
+        buffer.write(",".join(cells) + "\n")
+    return buffer.getvalue()
+
+
+def _cell(value) -> str:
+    # A class name holding a comma or a quote is quoted, as CSV readers expect.
+    text = str(value)
+    return '"' + text.replace('"', '""') + '"' if any(ch in text for ch in ',"\n') else text

@@ -1,0 +1,149 @@
+"""The rows ``minidl eval`` and ``minidl predict`` run a saved model on, as raw features.
+
+A saved model starts with its input normalisation, so the rows are read as they are in
+the file (``normalize="none"``). Which rows:
+
+- a CSV file given with ``--data``: every row, in file order, with or without its label
+  column (told apart by the model's number of input features);
+- any other source given with ``--data`` (a data-set name, an ``.npz``, an IDX directory):
+  its test split, which is how those sources mark the rows to evaluate;
+- no ``--data``: the test split of the data the model was trained on, found from the
+  model file's record of it (an absolute path, else tried relative to the model file).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..data import DataError, load_dataset
+from ..data.csvfile import read_csv
+from ..data.sources import NAMES
+
+
+@dataclass
+class Rows:
+    """Raw features ``x`` (N, D), their labels as written (or None), and where they came from."""
+
+    x: np.ndarray
+    labels: np.ndarray | None
+    source: str
+    whole_file: bool
+    class_names: list[str] | None = None  # the source's own names for numeric ids
+
+
+def model_path(given: str) -> Path:
+    """``MODEL`` as given, or ``DIR/model.npz`` when it is a run directory."""
+    path = Path(given)
+    return path / "model.npz" if path.is_dir() else path
+
+
+def input_width(model) -> int | None:
+    """The number of features the model's first layer takes, when it says."""
+    for _, module in model.named_modules():
+        for attribute in ("num_features", "in_features"):
+            if isinstance(getattr(module, attribute, None), int):
+                return getattr(module, attribute)
+    return None
+
+
+def read_rows(data, model, model_file: Path, meta: dict, *, seed=0, need_labels: bool) -> Rows:
+    """The rows to run ``model`` on (see the module docstring)."""
+    if data is None:
+        return _training_test_split(model_file, meta, seed)
+    if str(data).lower().endswith(".csv") and "," not in str(data):
+        return _csv_rows(Path(data), input_width(model), need_labels)
+    ds = load_dataset(data, normalize="none", seed=seed)
+    return Rows(ds.x_test, ds.y_test, str(data), whole_file=False, class_names=ds.class_names)
+
+
+def _training_test_split(model_file: Path, meta: dict, seed) -> Rows:
+    recorded = meta.get("data", "fashion-mnist")
+    if not isinstance(recorded, str):
+        raise DataError(f"{model_file}: its record of the training data is {recorded!r}, not a name "
+                        "or a path; give the rows to evaluate with --data FILE")
+    source = recorded if recorded in NAMES else _find(recorded, model_file)
+    ds = load_dataset(source, normalize="none", seed=seed)
+    return Rows(ds.x_test, ds.y_test, source, whole_file=False, class_names=ds.class_names)
+
+
+def _find(recorded: str, model_file: Path) -> str:
+    parts = [p.strip() for p in recorded.split(",")]
+    found = []
+    for part in parts:
+        tried = [Path(part)] if Path(part).is_absolute() else [Path(part), model_file.parent / part]
+        hit = next((p for p in tried if p.exists()), None)
+        if hit is None:
+            raise DataError(f"{model_file} was trained on {part!r}, which is gone (tried "
+                            f"{', '.join(str(p) for p in tried)}); give the rows with --data FILE")
+        found.append(str(hit))
+    return ",".join(found)
+
+
+def _csv_rows(path: Path, width: int | None, need_labels: bool) -> Rows:
+    table = read_csv(path)  # reads the first column as a label column
+    if width is None or table.x.shape[1] == width:
+        return Rows(table.x, table.labels, str(path), whole_file=True)
+    if table.x.shape[1] + 1 == width and table.labels.dtype.kind in "iuf":
+        if need_labels:
+            raise DataError(f"{path}: has {width} columns, all features for this model, and no label "
+                            "column; evaluating needs labels (minidl predict takes unlabelled rows)")
+        return Rows(np.column_stack([table.labels, table.x]), None, str(path), whole_file=True)
+    raise DataError(f"{path}: has {table.x.shape[1] + 1} columns, but the model takes {width} features "
+                    f"(a file with a label column first has {width + 1}; one without, {width})")
+
+
+def class_ids(rows: Rows, classes, num_outputs: int) -> np.ndarray:
+    """The rows' labels as indices into the model's ``classes`` (its output columns)."""
+    labels = rows.labels
+    if rows.class_names is not None and classes is not None:
+        labels = np.asarray(rows.class_names)[labels]  # a named source: compare by name
+    if classes is None:
+        if labels.dtype.kind not in "iu":
+            raise DataError(f"{rows.source}: labels are {labels.dtype} values but the model stores no "
+                            "class names to match them against")
+        ids = labels.astype(np.int64)
+    else:
+        lookup = {_label_text(c): i for i, c in enumerate(classes)}
+        texts = [_label_text(v) for v in labels.tolist()]
+        unknown = sorted({t for t in texts if t not in lookup})
+        if unknown:
+            row = next(i for i, t in enumerate(texts) if t not in lookup)
+            raise DataError(f"{rows.source}: label {unknown[0]!r} (row {row + 1}) is not one of the model's "
+                            f"classes ({', '.join(map(str, classes))})")
+        ids = np.array([lookup[t] for t in texts], dtype=np.int64)
+    if len(ids) and (ids.min() < 0 or ids.max() >= num_outputs):
+        raise DataError(f"{rows.source}: class id {int(ids.max())} is outside the model's "
+                        f"{num_outputs} outputs")
+    return ids
+
+
+def _label_text(value) -> str:
+    # 3, 3.0 and "3" name the same class; text labels are compared as written.
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def taking_raw_features(model, meta: dict):
+    """``model`` with its input normalisation in front. Models saved before the normalisation
+    became their first layer kept it in the metadata; put it in front for them."""
+    from ..data import Normalizer
+    from ..nn.containers import Sequential
+    from ..nn.layers import Normalize
+
+    first = next(iter(model)) if isinstance(model, Sequential) and len(model) else model
+    stored = meta.get("normalizer")
+    if isinstance(first, Normalize) or not isinstance(stored, dict):
+        return model
+    try:
+        norm = Normalizer.from_state_dict(stored)
+    except (KeyError, TypeError, ValueError) as err:
+        raise DataError(f"the model file's stored input normalisation is unreadable ({err})") from None
+    dtype = model.parameters()[0].dtype if model.parameters() else "float32"
+    wrapped = Sequential(Normalize.fitted(norm.offset, norm.divisor, dtype=dtype),
+                         *(model if isinstance(model, Sequential) else [model]))
+    wrapped.classes = model.classes
+    return wrapped

@@ -194,3 +194,17 @@ def test_a_closed_pipe_is_not_a_traceback():
     err = proc.stderr.read().decode()
     proc.wait()
     assert "Traceback" not in err
+
+
+def test_a_collapsing_epoch_suggests_one_thread():
+    from minidl.cli.threads import ThreadCollapseWatch
+
+    said = []
+    watch = ThreadCollapseWatch(said.append, threads=2)
+    for epoch, seconds in enumerate([1.0, 1.2, 9.0, 10.0], start=1):
+        watch.on_epoch_end(None, {"epoch": epoch, "seconds": seconds})
+    assert len(said) == 1 and "epoch 3" in said[0] and "--threads 1" in said[0]
+    quiet = ThreadCollapseWatch(said.append, threads=1)
+    for epoch, seconds in enumerate([1.0, 9.0], start=1):
+        quiet.on_epoch_end(None, {"epoch": epoch, "seconds": seconds})
+    assert len(said) == 1  # one thread cannot stall on its peers

@@ -15,6 +15,8 @@ import sys
 
 import numpy as np
 
+from ..training.callbacks import Callback
+
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -36,3 +38,32 @@ def rerun_with_threads(threads: int) -> int | None:
         return None
     env = dict(os.environ, **{variable: str(threads) for variable in THREAD_VARIABLES})
     return subprocess.call([sys.executable, "-m", "minidl", *sys.argv[1:]], env=env)
+
+
+class ThreadCollapseWatch(Callback):
+    """Warn once when an epoch runs far slower than the first one did.
+
+    A multi-threaded BLAS on cores another process is using can slow down tenfold (its
+    threads wait for each other); one thread does not. Every epoch does the same work, so
+    the first one is the reference: an epoch ``SLOWDOWN``× slower than it, with more than
+    one BLAS thread, gets the hint.
+    """
+
+    SLOWDOWN = 4.0
+
+    def __init__(self, log, threads: int | None = None):
+        self.log = log
+        self.threads = blas_info()[1] if threads is None else threads
+        self.reference, self.warned = None, False
+
+    def on_epoch_end(self, trainer, record: dict) -> None:
+        seconds = record["seconds"]
+        if self.reference is None:
+            self.reference = max(seconds, 1e-9)
+            return
+        if self.warned or self.threads <= 1 or seconds < self.SLOWDOWN * self.reference:
+            return
+        self.warned = True
+        self.log(f"warning: epoch {record['epoch']} ran {seconds / self.reference:.0f}× slower than "
+                 f"epoch 1 with {self.threads} BLAS threads; another process may be using the cores, "
+                 "which stalls a multi-threaded BLAS. Try --threads 1 (README, Performance)")

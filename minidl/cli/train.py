@@ -40,7 +40,7 @@ from ..training import (
 from ..training.schedules import SCHEDULES
 from ..viz.plots import plot_confusion, plot_curves, plots_available
 from .architectures import ARCHITECTURES
-from .threads import blas_info, rerun_with_threads
+from .threads import ThreadCollapseWatch, blas_info, rerun_with_threads
 
 # The defaults: an MLP (with BatchNorm and a little dropout) that reaches 0.90 test
 # accuracy on Fashion-MNIST in about half a minute on two cores (README, "Quick start").
@@ -317,7 +317,7 @@ class Run:
         schedule = make_schedule(s["schedule"], s["lr"], epochs=s["epochs"], steps_per_epoch=len(self.loader),
                                  warmup_epochs=s["warmup"])
         monitor = "val" if self.val_data is not None else "test"
-        callbacks = []
+        callbacks = [ThreadCollapseWatch(log)]
         if s["patience"]:
             self.stopper = EarlyStopping(f"{monitor}_loss", patience=s["patience"], keep_best=True)
             callbacks.append(self.stopper)

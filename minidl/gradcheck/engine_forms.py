@@ -25,7 +25,7 @@ import numpy as np
 
 from ..autodiff import Tensor
 from ..nn.containers import Sequential
-from ..nn.layers import BatchNorm1d, Dense, Dropout, Normalize, ReLU, Sigmoid, Tanh
+from ..nn.layers import BatchNorm1d, Dense, Dropout, Normalize, ReLU, Rescale, Sigmoid, Tanh
 from ..nn.losses import Loss, MSELoss, SoftmaxCrossEntropy
 
 _FORMS: dict[type, object] = {}
@@ -163,6 +163,12 @@ def _batchnorm(layer, x, params):
 def _normalize(layer, x, params):
     """Y = (X − offset) / divisor with fixed offset and divisor."""
     return (x - layer.offset) / layer.divisor
+
+
+@register_engine_form(Rescale)
+def _rescale(layer, x, params):
+    """Y = X ⊙ scale + offset with fixed scale and offset."""
+    return x * layer.scale + layer.offset
 
 
 @register_engine_form(Sequential)

@@ -13,7 +13,7 @@ from .functional import softmax
 
 def predict_proba(model, x, batch_size: int = 1024) -> np.ndarray:
     """Class probabilities ``softmax(model(x))`` per row: (N, C), columns in ``model.classes`` order."""
-    logits = _forward_in_eval_mode(model, x, batch_size)
+    logits = forward_in_eval_mode(model, x, batch_size)
     if logits.ndim < 2:
         raise ValueError(f"{type(model).__name__}.predict_proba: the model gives outputs of shape "
                          f"{logits.shape}; class probabilities need (N, C) logits")
@@ -21,8 +21,13 @@ def predict_proba(model, x, batch_size: int = 1024) -> np.ndarray:
 
 
 def predict(model, x, batch_size: int = 1024) -> np.ndarray:
-    """The most probable class per row: a label from ``model.classes`` when it is set, else the id."""
-    logits = _forward_in_eval_mode(model, x, batch_size)
+    """The most probable class per row: a label from ``model.classes`` when it is set, else the id.
+
+    A model with one output and no ``classes`` is a regression model: its values are returned.
+    """
+    logits = forward_in_eval_mode(model, x, batch_size)
+    if model.classes is None and logits.ndim == 2 and logits.shape[1] == 1:
+        return logits[:, 0]  # one output and no classes: a regression model's values
     if logits.ndim < 2:
         raise ValueError(f"{type(model).__name__}.predict: the model gives outputs of shape "
                          f"{logits.shape}; a classifier's are (N, C)")
@@ -36,7 +41,8 @@ def predict(model, x, batch_size: int = 1024) -> np.ndarray:
     return classes[ids]
 
 
-def _forward_in_eval_mode(model, x, batch_size: int) -> np.ndarray:
+def forward_in_eval_mode(model, x, batch_size: int = 1024) -> np.ndarray:
+    """``model(x)`` in evaluation mode, ``batch_size`` rows at a time; the mode is restored after."""
     x = np.asarray(x)
     if x.ndim == 0 or len(x) == 0:
         raise ValueError(f"{type(model).__name__}.predict: expected a batch of rows, got shape {x.shape}")

@@ -14,6 +14,9 @@ from tqdm import tqdm
 
 from ..plan import NonFiniteLoss, plain_step, plan
 from .metrics import evaluate
+from .regression import evaluate_regression
+
+TASKS = ("classification", "regression")
 
 
 class TrainingDiverged(RuntimeError):
@@ -48,6 +51,9 @@ class Trainer:
         log: where summary lines go (default: print to stdout).
         mixed_precision: a ``MixedPrecision`` for a float16 model (the optimizer then
             updates its float32 master weights; see ``minidl.training.mixed_precision``).
+        task: ``"classification"`` (records accuracy) or ``"regression"`` (records MAE, RMSE
+            and R², see ``minidl.training.regression``; ``target_scale`` turns MAE and RMSE
+            of standardised targets back into the target's units).
         planned: train with ``minidl.plan`` (default; the same numbers, faster). ``False``
             runs the teaching path — each layer's own forward and backward, the optimizer's
             own ``step`` — e.g. to watch an edited layer train. Float16 training always
@@ -61,7 +67,10 @@ class Trainer:
 
     def __init__(self, model, loss_fn, optimizer, *, schedule=None, clip_norm=None,
                  callbacks=(), progress: bool = True, log=print, mixed_precision=None,
-                 planned: bool = True):
+                 planned: bool = True, task: str = "classification", target_scale: float = 1.0):
+        if task not in TASKS:
+            raise ValueError(f"Trainer: task must be one of {', '.join(TASKS)}, got {task!r}")
+        self.task, self.target_scale = task, float(target_scale)
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.mixed_precision = mixed_precision
         self.planned = planned and mixed_precision is None
@@ -84,12 +93,13 @@ class Trainer:
         for epoch in range(start_epoch + 1, epochs + 1):
             started = time.perf_counter()
             train_loss, train_acc = self.train_epoch(loader, epoch, epochs)
-            record = {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc}
+            record = {"epoch": epoch, "train_loss": train_loss}
+            if self.task == "classification":
+                record["train_accuracy"] = train_acc
             for split, data in (("val", val_data), ("test", test_data)):
                 if data is not None:
-                    result = evaluate(self.model, self.loss_fn, data[0], data[1],
-                                      num_classes or int(data[1].max()) + 1)
-                    record[f"{split}_loss"], record[f"{split}_accuracy"] = result["loss"], result["accuracy"]
+                    record.update({f"{split}_{key}": value
+                                   for key, value in self.evaluate(data, num_classes).items()})
             record["lr"] = self.optimizer.lr
             record["seconds"] = time.perf_counter() - started
             self.history.append(record)
@@ -99,6 +109,14 @@ class Trainer:
             if self.stop_training:
                 break
         return self.history
+
+    def evaluate(self, data, num_classes=None) -> dict:
+        """The record entries of one evaluated split: loss and accuracy, or loss, MAE, RMSE and R²."""
+        x, y = data
+        if self.task == "regression":
+            return evaluate_regression(self.model, self.loss_fn, x, y, self.target_scale)
+        result = evaluate(self.model, self.loss_fn, x, y, num_classes or int(y.max()) + 1)
+        return {"loss": result["loss"], "accuracy": result["accuracy"]}
 
     def train_epoch(self, loader, epoch: int = 1, epochs: int = 1) -> tuple[float, float]:
         """One pass over ``loader`` (no evaluation, no callbacks); returns (mean loss, accuracy)."""
@@ -111,13 +129,14 @@ class Trainer:
                 loss, logits = self.train_step(xb, yb)
                 n = len(yb)
                 total_loss += loss * n
-                correct += np.count_nonzero(logits.argmax(axis=1) == yb)
+                if self.task == "classification":
+                    correct += np.count_nonzero(logits.argmax(axis=1) == yb)
                 seen += n
                 bar.update(n)
                 if self.progress and (bar.n == n or self.step % 20 == 0):
                     # tqdm shows samples/s itself (unit="sample"); we add the running metrics
-                    bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.4f}",
-                                    refresh=False)
+                    shown = {"acc": f"{correct / seen:.4f}"} if self.task == "classification" else {}
+                    bar.set_postfix(loss=f"{total_loss / seen:.4f}", **shown, refresh=False)
         return total_loss / seen, correct / seen
 
     def train_step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray]:
@@ -180,10 +199,15 @@ class Trainer:
 def format_record(record: dict, epochs: int) -> str:
     """One summary line per epoch, the same format everywhere."""
     parts = [f"epoch {record['epoch']:>{len(str(epochs))}}/{epochs}",
-             f"train loss {record['train_loss']:.4f} acc {record['train_accuracy']:.4f}"]
+             f"train loss {record['train_loss']:.4f}"]
+    if "train_accuracy" in record:
+        parts[-1] += f" acc {record['train_accuracy']:.4f}"
     for split in ("val", "test"):
-        if f"{split}_loss" in record:
+        if f"{split}_accuracy" in record:
             parts.append(f"{split} loss {record[f'{split}_loss']:.4f} acc {record[f'{split}_accuracy']:.4f}")
+        elif f"{split}_r2" in record:
+            parts.append(f"{split} loss {record[f'{split}_loss']:.4f} MAE {record[f'{split}_mae']:.4g} "
+                         f"R² {record[f'{split}_r2']:.4f}")
     parts.append(f"lr {record['lr']:.3g}")
     parts.append(f"{record['seconds']:.1f}s")
     return " | ".join(parts)

@@ -5,5 +5,6 @@ from .batchnorm import BatchNorm1d
 from .dense import Dense
 from .dropout import Dropout
 from .normalize import Normalize
+from .rescale import Rescale
 
-__all__ = ["Dense", "ReLU", "Sigmoid", "Tanh", "Dropout", "BatchNorm1d", "Normalize"]
+__all__ = ["Dense", "ReLU", "Sigmoid", "Tanh", "Dropout", "BatchNorm1d", "Normalize", "Rescale"]

@@ -208,3 +208,41 @@ def test_a_collapsing_epoch_suggests_one_thread():
     for epoch, seconds in enumerate([1.0, 9.0], start=1):
         quiet.on_epoch_end(None, {"epoch": epoch, "seconds": seconds})
     assert len(said) == 1  # one thread cannot stall on its peers
+
+
+def write_regression_csv(path, n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (n, 3)) * [1, 100, 0.01]  # very different scales again
+    target = 3 * x[:, 0] + 0.02 * x[:, 1] - 50 * x[:, 2] + 1000 + rng.normal(0, 0.1, n)
+    rows = [",".join(f"{v:.8g}" for v in [t, *features]) for t, features in zip(target, x)]
+    path.write_text("price,a,b,c\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_regression_from_the_command_line_predicts_in_the_targets_units(tmp_path, capsys):
+    data = write_regression_csv(tmp_path / "prices.csv")
+    out = tmp_path / "reg"
+    assert main(["train", "--task", "regression", "--data", str(data), "--epochs", "30", "--hidden", "32",
+                 "--no-batchnorm", "--dropout", "0", "--lr", "0.05", "--quiet", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["task"] == "regression" and metrics["test_r2"] > 0.9
+    assert {"test_mae", "test_r2", "test_loss"} <= set(metrics["history"][-1])
+    model = minidl.load(out / "model.npz")
+    assert repr(model[-1]) == "Rescale(1)" and model.classes is None
+    table = read_csv(data)
+    predicted = model.predict(table.x)
+    assert predicted.shape == (300,) and np.mean(np.abs(predicted - table.labels)) < 1.0  # targets ≈ 1000
+    capsys.readouterr()
+    assert main(["eval", str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["mae"] == pytest.approx(metrics["test_mae"], rel=1e-4)
+    assert report["r2"] == pytest.approx(metrics["test_r2"], rel=1e-4)
+    assert main(["predict", str(out), "--data", str(data), "--proba"]) == 1
+    assert "regression" in capsys.readouterr().err
+
+
+def test_regression_refuses_text_targets(tmp_path, capsys):
+    data = tmp_path / "words.csv"
+    data.write_text("y,a\nlow,1\nhigh,2\nlow,3\nhigh,4\nlow,5\n")
+    assert main(["train", "--task", "regression", "--data", str(data), "--quiet", "--no-save"]) == 1
+    assert "is not a number" in capsys.readouterr().err

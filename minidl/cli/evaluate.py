@@ -12,6 +12,7 @@ from ..io.model_file import load_with_metadata
 from ..io.npz import FileFormatError
 from ..nn.losses import SoftmaxCrossEntropy
 from ..training import evaluate
+from ..training.regression import regression_scores
 from .rows import class_ids, input_width, model_path, read_rows, taking_raw_features
 from .threads import rerun_with_threads
 
@@ -56,6 +57,8 @@ def run(args, parser) -> int:
         if width is not None and width != x.shape[1]:
             raise DataError(f"the model expects {width} input features but {rows.source} has {x.shape[1]}")
         dtype = model.parameters()[0].dtype if model.parameters() else np.float32
+        if meta.get("task") == "regression":
+            return report_regression(args, path, rows, model.predict(x.astype(dtype)), labels)
         num_outputs = np.shape(model.predict_proba(x[:1].astype(dtype)))[-1]
         y = class_ids(rows, model.classes, num_outputs)
         result = evaluate(model, SoftmaxCrossEntropy(), x.astype(dtype), y, num_outputs)
@@ -78,6 +81,23 @@ def run(args, parser) -> int:
     print(format_per_class(names, result))
     print()
     print(format_confusion(result["confusion_matrix"], names))
+    return 0
+
+
+def report_regression(args, path, rows, predictions, targets) -> int:
+    """MAE, RMSE and R² of a regression model's predictions, in the target's units."""
+    if targets is None or np.asarray(targets).dtype.kind not in "iuf":
+        print(f"minidl eval: error: {rows.source}: a regression model needs numeric targets in the "
+              "first column", file=sys.stderr)
+        return 1
+    scores = regression_scores(predictions, np.asarray(targets, dtype=np.float64))
+    if args.json:
+        print(json.dumps({**scores, "samples": len(targets), "whole_file": rows.whole_file,
+                          "data": rows.source, "model": str(path)}))
+        return 0
+    what = "rows, the whole file" if rows.whole_file else "test samples"
+    print(f"{path} on {rows.source} ({len(targets)} {what})")
+    print(f"MAE {scores['mae']:.4g}   RMSE {scores['rmse']:.4g}   R² {scores['r2']:.4f}")
     return 0
 
 

@@ -45,6 +45,11 @@ def run(args, parser) -> int:
             raise DataError(f"the model expects {width} input features but {rows.source} has "
                             f"{rows.x.shape[1]}")
         dtype = model.parameters()[0].dtype if model.parameters() else np.float32
+        if meta.get("task") == "regression":
+            if args.proba:
+                raise ValueError("--proba: a regression model predicts values, not class probabilities")
+            return write(args, "prediction\n" + "".join(f"{v:.8g}\n" for v in
+                                                         model.predict(rows.x.astype(dtype))))
         proba = model.predict_proba(rows.x.astype(dtype))
     except (FileFormatError, DataError, ValueError) as err:
         print(f"minidl predict: error: {err}", file=sys.stderr)
@@ -54,7 +59,11 @@ def run(args, parser) -> int:
         print(f"minidl predict: error: the model has {proba.shape[1]} outputs but stores "
               f"{len(classes)} class names", file=sys.stderr)
         return 1
-    text = predictions_csv(proba, classes, args.proba)
+    return write(args, predictions_csv(proba, classes, args.proba))
+
+
+def write(args, text: str) -> int:
+    """``text`` to ``--out`` (atomically) or to stdout."""
     if args.out is None:
         sys.stdout.write(text)
         return 0
@@ -63,7 +72,7 @@ def run(args, parser) -> int:
     except OSError as err:
         print(f"minidl predict: error: cannot write {args.out}: {err.strerror or err}", file=sys.stderr)
         return 1
-    print(f"wrote {len(proba)} predictions to {args.out}", file=sys.stderr)
+    print(f"wrote {text.count(chr(10)) - 1} predictions to {args.out}", file=sys.stderr)
     return 0
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from ..data import DataError, load_dataset
 from ..data.csvfile import read_csv
 from ..data.sources import NAMES
+from .regression_data import load_regression_set
 
 
 @dataclass
@@ -65,6 +66,10 @@ def _training_test_split(model_file: Path, meta: dict, seed) -> Rows:
         raise DataError(f"{model_file}: its record of the training data is {recorded!r}, not a name "
                         "or a path; give the rows to evaluate with --data FILE")
     source = recorded if recorded in NAMES else _find(recorded, model_file)
+    if meta.get("task") == "regression":  # the same split, targets in their own units
+        reg = load_regression_set(source, seed=seed, normalize="none")
+        targets = reg.t_test[:, 0].astype(np.float64) * reg.target_std + reg.target_mean
+        return Rows(reg.x_test, targets, source, whole_file=False)
     ds = load_dataset(source, normalize="none", seed=seed)
     return Rows(ds.x_test, ds.y_test, source, whole_file=False, class_names=ds.class_names)
 

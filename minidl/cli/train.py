@@ -21,8 +21,8 @@ from ..io.checkpoint import load_checkpoint, save_checkpoint
 from ..io.model_file import save
 from ..io.npz import FileFormatError
 from ..nn.containers import Sequential
-from ..nn.layers import Normalize
-from ..nn.losses import SoftmaxCrossEntropy
+from ..nn.layers import Normalize, Rescale
+from ..nn.losses import MSELoss, SoftmaxCrossEntropy
 from ..nn.models import ACTIVATIONS
 from ..nn.snapshot import set_rng_states
 from ..optim import SGD, Adam
@@ -37,15 +37,19 @@ from ..training import (
     evaluate,
     make_schedule,
 )
+from ..training.regression import evaluate_regression
 from ..training.schedules import SCHEDULES
+from ..training.trainer import TASKS
 from ..viz.plots import plot_confusion, plot_curves, plots_available
 from .architectures import ARCHITECTURES
+from .regression_data import load_regression_set
 from .threads import ThreadCollapseWatch, blas_info, rerun_with_threads
 
 # The defaults: an MLP (with BatchNorm and a little dropout) that reaches 0.90 test
 # accuracy on Fashion-MNIST in about half a minute on two cores (README, "Quick start").
 DEFAULTS = {
-    "model": "mlp", "data": "fashion-mnist", "normalize": "scale", "limit_train": None, "limit_test": None,
+    "model": "mlp", "task": "classification", "data": "fashion-mnist", "normalize": "scale",
+    "limit_train": None, "limit_test": None,
     "hidden": [256, 128], "activation": "relu", "dropout": 0.1, "batchnorm": True,
     "epochs": 20, "batch_size": 128, "optimizer": "sgd", "lr": 0.1, "momentum": 0.9,
     "nesterov": True, "weight_decay": 0.0, "schedule": "cosine", "warmup": 0.5, "clip_norm": None,
@@ -64,6 +68,10 @@ def add_parser(sub) -> None:
     g = p.add_argument_group("data")
     g.add_argument("--data", help=f"'fashion-mnist', 'spirals', 'moons', 'xor', or a path to an MNIST-format "
                                   f"directory, an .npz or a .csv file (default: {d['data']})")
+    g.add_argument("--task", choices=list(TASKS),
+                   help="classification (labels in the first column) or regression (a numeric target in "
+                        "the first column of a CSV; reports MAE, RMSE and R², and the saved model "
+                        f"predicts in the target's units) (default: {d['task']})")
     g.add_argument("--normalize", choices=["scale", "standardize", "none"],
                    help=f"feature scaling fitted on the training split (default: {d['normalize']})")
     g.add_argument("--limit-train", type=int, help="use only the first N training samples")
@@ -265,8 +273,13 @@ def load_data(s: dict) -> dict:
     """The data set and its splits, in the run's dtype; one seed fans out to independent
     streams for initialisation, the validation split and shuffling."""
     init_seed, split_seed, shuffle_seed = np.random.SeedSequence(s["seed"]).spawn(3)
-    ds = load_dataset(s["data"], seed=s["seed"], normalize=s["normalize"],
-                      limit_train=s["limit_train"], limit_test=s["limit_test"])
+    if s["task"] == "regression":
+        ds = load_regression_set(s["data"], seed=s["seed"], normalize=s["normalize"],
+                                 limit_train=s["limit_train"], limit_test=s["limit_test"])
+        ds.y_train, ds.y_test = ds.t_train.astype(s["dtype"]), ds.t_test.astype(s["dtype"])
+    else:
+        ds = load_dataset(s["data"], seed=s["seed"], normalize=s["normalize"],
+                          limit_train=s["limit_train"], limit_test=s["limit_test"])
     x_train, y_train = ds.x_train.astype(s["dtype"], copy=False), ds.y_train
     val_data = None
     if s["val_split"] > 0:
@@ -289,8 +302,9 @@ class Run:
         self.mixed = MixedPrecision(self.model) if s["dtype"] == "float16" else None
         self.optimizer = make_optimizer(s, self.mixed.master_parameters() if self.mixed
                                         else self.model.parameters())
-        self.loss_fn = SoftmaxCrossEntropy()
-        self.metadata = {"data": data_reference(s["data"]), "seed": s["seed"],
+        self.regression = s["task"] == "regression"
+        self.loss_fn = MSELoss() if self.regression else SoftmaxCrossEntropy()
+        self.metadata = {"data": data_reference(s["data"]), "seed": s["seed"], "task": s["task"],
                          "class_names": self.ds.class_names, "model": s["model"]}
         self.stopper = None
 
@@ -301,8 +315,10 @@ class Run:
         norm = self.ds.normalizer
         first = Normalize.fitted(norm.offset, norm.divisor, dtype=self.s["dtype"])
         layers = list(model) if isinstance(model, Sequential) else [model]
+        if self.regression:  # standardised predictions back in the target's units
+            layers.append(Rescale.fitted([self.ds.target_std], [self.ds.target_mean], dtype=self.s["dtype"]))
         saved = Sequential(first, *layers)
-        saved.classes = list(self.ds.class_names)
+        saved.classes = None if self.regression else list(self.ds.class_names)
         saved.train(model.training)
         return saved
 
@@ -328,7 +344,8 @@ class Run:
                                                 deployable=self.deployable))
         trainer = Trainer(self.model, self.loss_fn, self.optimizer, schedule=schedule,
                           clip_norm=s["clip_norm"], callbacks=callbacks, progress=not args.quiet, log=log,
-                          mixed_precision=self.mixed, planned=not args.teaching)
+                          mixed_precision=self.mixed, planned=not args.teaching, task=s["task"],
+                          target_scale=getattr(self.ds, "target_std", 1.0))
         flow = attach_diagnostics(trainer, out_dir=out) if args.diagnostics else None
         return trainer, flow
 
@@ -351,7 +368,13 @@ class Run:
             model.load_state_dict(self.stopper.best_state)
             chosen = self.stopper.best_epoch
             log(f"keeping epoch {chosen}'s weights (best {self.stopper.monitor} {self.stopper.best:.4f})")
-        final = evaluate(model, self.loss_fn, *self.test_data, ds.num_classes)
+        if self.regression:
+            final = evaluate_regression(model, self.loss_fn, *self.test_data, scale=ds.target_std)
+            score = (f"test MAE {final['mae']:.4g}, RMSE {final['rmse']:.4g}, R² {final['r2']:.4f} "
+                     f"(loss {final['loss']:.4f})")
+        else:
+            final = evaluate(model, self.loss_fn, *self.test_data, ds.num_classes)
+            score = f"test accuracy {final['accuracy']:.4f} (loss {final['loss']:.4f})"
         seconds = time.perf_counter() - started
         train_seconds = sum(r["seconds"] for r in history)
         this_run = sum(r["seconds"] for r in history if r["epoch"] > resumed_from)
@@ -361,7 +384,7 @@ class Run:
         epochs = f"{len(history)} epoch{'s' * (len(history) != 1)}"
         if chosen != len(history):
             epochs = f"epoch {chosen} of {len(history)}"
-        print(f"test accuracy {final['accuracy']:.4f} (loss {final['loss']:.4f}) after {epochs}, "
+        print(f"{score} after {epochs}, "
               f"{timing}, {seconds:.1f}s for this command, peak memory {peak_rss_mib():.0f} MiB")
         if mixed is not None:
             print(f"float16: {mixed.skipped_steps} of {mixed.steps} steps skipped for overflow, "
@@ -369,10 +392,15 @@ class Run:
                   f"final loss scale {mixed.scale:g}")
         if self.out is None:
             return
-        metrics = {"test_accuracy": final["accuracy"], "test_loss": final["loss"],
-                   "per_class_accuracy": dict(zip(ds.class_names, final["per_class_accuracy"])),
-                   "confusion_matrix": final["confusion_matrix"].tolist(),
-                   "epochs": len(history), "chosen_epoch": chosen, "train_seconds": train_seconds,
+        if self.regression:
+            metrics = {"task": "regression", "test_loss": final["loss"], "test_mae": final["mae"],
+                       "test_rmse": final["rmse"], "test_r2": final["r2"]}
+        else:
+            metrics = {"task": "classification", "test_accuracy": final["accuracy"],
+                       "test_loss": final["loss"],
+                       "per_class_accuracy": dict(zip(ds.class_names, final["per_class_accuracy"])),
+                       "confusion_matrix": final["confusion_matrix"].tolist()}
+        metrics |= {"epochs": len(history), "chosen_epoch": chosen, "train_seconds": train_seconds,
                    "seconds": seconds,
                    "parameters": model.num_parameters(), "config": self.s, "history": history,
                    "peak_rss_mib": peak_rss_mib()}
@@ -399,7 +427,10 @@ def write_outputs(out: Path, model, metadata, metrics, final, class_names, log, 
                                         for k in keys) for r in metrics["history"]]
     write_text(out / "history.csv", "\n".join(rows) + "\n")
     written = ["model.npz", "metrics.json", "history.csv", "checkpoint.npz"]
-    if plots_available():
+    if plots_available() and "confusion_matrix" not in final:  # a regression run
+        plot_curves(metrics["history"], out / "curves.png", metrics=("loss", "r2"))
+        written.append("curves.png")
+    elif plots_available():
         plot_curves(metrics["history"], out / "curves.png")
         plot_confusion(final["confusion_matrix"], class_names, out / "confusion.png")
         written += ["curves.png", "confusion.png"]

@@ -33,12 +33,13 @@ def _save(fig, path) -> None:
     atomic_write(path, lambda f: fig.savefig(f, dpi=110, bbox_inches="tight", format=fmt))
 
 
-def plot_curves(history: list[dict], path) -> None:
-    """Loss and accuracy per epoch, train vs test (and validation when present)."""
+def plot_curves(history: list[dict], path, metrics=("loss", "accuracy")) -> None:
+    """Two metrics per epoch (loss and accuracy; a regression run passes ``("loss", "r2")``),
+    train vs test (and validation when present)."""
     plt = _pyplot()
     epochs = [r["epoch"] for r in history]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    for ax, metric in zip(axes, ("loss", "accuracy")):
+    for ax, metric in zip(axes, metrics):
         for split, style in (("train", "-o"), ("val", "-s"), ("test", "-^")):
             key = f"{split}_{metric}"
             if history and key in history[0]:
@@ -47,8 +48,8 @@ def plot_curves(history: list[dict], path) -> None:
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         ax.legend()
-    axes[0].set_title("loss per epoch")
-    axes[1].set_title("accuracy per epoch")
+    for ax, metric in zip(axes, metrics):
+        ax.set_title(f"{metric} per epoch")
     _save(fig, path)
     plt.close(fig)
 

@@ -8,13 +8,12 @@ import sys
 import numpy as np
 
 from ..data import DataError
-from ..io.model_file import load_with_metadata
 from ..io.npz import FileFormatError
 from ..nn.losses import SoftmaxCrossEntropy
 from ..training import evaluate
 from ..training.regression import regression_scores
-from .rows import class_ids, input_width, model_path, read_rows, taking_raw_features
-from .threads import rerun_with_threads
+from .rows import class_ids, input_width, load_for_rows, read_rows
+from .threads import threads_from_flag
 
 # Per-class and averaged scores beside accuracy, when ``evaluate`` gives them.
 EXTRA_KEYS = ("precision", "recall", "f1", "macro_precision", "macro_recall", "macro_f1")
@@ -38,18 +37,11 @@ def add_parser(sub) -> None:
 def run(args, parser) -> int:
     if args.limit_test is not None and args.limit_test < 1:
         parser.error(f"--limit-test must be ≥ 1, got {args.limit_test}")
-    if args.threads is not None:
-        if args.threads < 1:
-            parser.error(f"--threads must be ≥ 1, got {args.threads}")
-        code = rerun_with_threads(args.threads)
-        if code is not None:
-            return code
+    code = threads_from_flag(args, parser)
+    if code is not None:
+        return code
     try:
-        path = model_path(args.model)
-        model, meta = load_with_metadata(path)
-        model = taking_raw_features(model, meta)
-        if model.classes is None and isinstance(meta.get("class_names"), list):
-            model.classes = meta["class_names"]
+        path, model, meta = load_for_rows(args.model)
         rows = read_rows(args.data, model, path, meta, seed=_seed(meta), need_labels=True)
         x, labels = rows.x[: args.limit_test], rows.labels[: args.limit_test]
         rows.labels = labels

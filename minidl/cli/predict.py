@@ -15,9 +15,8 @@ import numpy as np
 
 from ..data import DataError
 from ..io.atomic import atomic_write
-from ..io.model_file import load_with_metadata
 from ..io.npz import FileFormatError
-from .rows import input_width, model_path, read_rows, taking_raw_features
+from .rows import input_width, load_for_rows, read_rows
 
 
 def add_parser(sub) -> None:
@@ -34,11 +33,7 @@ def add_parser(sub) -> None:
 
 def run(args, parser) -> int:
     try:
-        path = model_path(args.model)
-        model, meta = load_with_metadata(path)
-        model = taking_raw_features(model, meta)
-        if model.classes is None and isinstance(meta.get("class_names"), list):
-            model.classes = meta["class_names"]
+        path, model, meta = load_for_rows(args.model)
         rows = read_rows(args.data, model, path, meta, need_labels=False)
         width = input_width(model)
         if width is not None and width != rows.x.shape[1]:

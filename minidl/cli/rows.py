@@ -21,6 +21,7 @@ import numpy as np
 from ..data import DataError, load_dataset
 from ..data.csvfile import read_csv
 from ..data.sources import NAMES
+from ..io.model_file import load_with_metadata
 from .regression_data import load_regression_set
 
 
@@ -39,6 +40,18 @@ def model_path(given: str) -> Path:
     """``MODEL`` as given, or ``DIR/model.npz`` when it is a run directory."""
     path = Path(given)
     return path / "model.npz" if path.is_dir() else path
+
+
+def load_for_rows(given: str):
+    """``(path, model, metadata)`` of ``MODEL`` (a file or a run directory), the model taking raw
+    features and knowing its class names (older files kept both in the metadata)."""
+    path = model_path(given)
+    model, meta = load_with_metadata(path)
+    model = taking_raw_features(model, meta)
+    named = isinstance(meta.get("class_names"), list) and meta.get("task") != "regression"
+    if model.classes is None and named:
+        model.classes = meta["class_names"]
+    return path, model, meta
 
 
 def input_width(model) -> int | None:

@@ -32,6 +32,16 @@ def blas_info() -> tuple[str, int]:
     return name, os.cpu_count() or 1
 
 
+def threads_from_flag(args, parser) -> int | None:
+    """Honour ``--threads N``: the exit status of the command rerun with N threads, or None to
+    go on here (no flag, or already running with N)."""
+    if args.threads is None:
+        return None
+    if args.threads < 1:
+        parser.error(f"--threads must be ≥ 1, got {args.threads}")
+    return rerun_with_threads(args.threads)
+
+
 def rerun_with_threads(threads: int) -> int | None:
     """Run this command again with ``threads`` BLAS threads; None if already so configured."""
     if os.environ.get("OPENBLAS_NUM_THREADS") == str(threads):

@@ -43,7 +43,7 @@ from ..training.trainer import TASKS
 from ..viz.plots import plot_confusion, plot_curves, plots_available
 from .architectures import ARCHITECTURES
 from .regression_data import load_regression_set
-from .threads import ThreadCollapseWatch, blas_info, rerun_with_threads
+from .threads import ThreadCollapseWatch, blas_info, threads_from_flag
 
 # The defaults: an MLP (with BatchNorm and a little dropout) that reaches 0.90 test
 # accuracy on Fashion-MNIST in about half a minute on two cores (README, "Quick start").
@@ -202,12 +202,9 @@ class EpochCheckpoint(Callback):
 
 
 def run(args, parser) -> int:
-    if args.threads is not None:
-        if args.threads < 1:
-            parser.error(f"--threads must be ≥ 1, got {args.threads}")
-        code = rerun_with_threads(args.threads)
-        if code is not None:
-            return code
+    code = threads_from_flag(args, parser)
+    if code is not None:
+        return code
     started = time.perf_counter()
     log = (lambda *a, **k: None) if args.quiet else print
     if args.no_save and (args.out is not None or args.resume is not None):

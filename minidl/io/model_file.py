@@ -9,10 +9,13 @@ name, shape and dtype against it, and only then assigns — a bad file raises on
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import nn  # noqa: F401  (importing the layers registers the built-in module types)
 from ..nn.module import Module
 from ..nn.registry import is_registered, registered_module, registered_names
 from .npz import FileFormatError, read_npz, write_npz
+from .validate import check_architecture, check_claimed, check_finite, check_metadata
 
 
 def architecture(module: Module) -> dict:
@@ -65,19 +68,37 @@ def load(path) -> Module:
 
 def load_with_metadata(path) -> tuple[Module, dict]:
     """Like ``load``, also returning the ``metadata`` dict given to ``save``."""
-    meta, arrays = read_npz(path)
-    if meta.get("kind") != "model":
-        raise FileFormatError(
-            f"cannot load {str(path)!r}: it holds a {meta.get('kind')!r}, not a model"
-        )
+    meta, arrays = read_npz(path, check=lambda meta: _check_model_record(meta, path))
     model, metadata = model_from_record(meta, arrays, path), meta.get("metadata", {})
     if isinstance(metadata, dict) and isinstance(metadata.get("classes"), list):
         model.classes = metadata["classes"]
     return model, metadata
 
 
+def _check_model_record(meta: dict, path) -> None:
+    """Before any array is read: a model file, sane architecture and metadata."""
+    if meta.get("kind") != "model":
+        raise FileFormatError(
+            f"cannot load {str(path)!r}: it holds a {meta.get('kind')!r}, not a model"
+        )
+    check_architecture(meta.get("architecture"), path, stored_values(meta))
+    check_metadata(meta.get("metadata", {}), path)
+
+
+def stored_values(meta: dict) -> int:
+    """How many numbers the file's arrays hold, from their declared shapes."""
+    total = 0
+    for info in meta["arrays"].values():
+        shape = info.get("shape")
+        if isinstance(shape, list) and all(isinstance(n, int) and n >= 0 for n in shape):
+            total += int(np.prod(shape, dtype=np.float64))
+    return total
+
+
 def model_from_record(meta: dict, arrays: dict, path) -> Module:
-    """Build the model described by ``meta["architecture"]`` and load ``arrays`` into it."""
+    """Build the model described by ``meta["architecture"]`` and load ``arrays`` into it
+    (every array claimed, every parameter found, all finite: ``minidl.io.validate``)."""
+    check_architecture(meta.get("architecture"), path, sum(np.size(a) for a in arrays.values()))
     try:
         model = build(meta["architecture"])
     except (KeyError, TypeError, ValueError, MemoryError) as err:  # MemoryError: absurd sizes
@@ -86,12 +107,10 @@ def model_from_record(meta: dict, arrays: dict, path) -> Module:
         ) from None
     expected = {name: param.data for name, param in model.named_parameters()}
     expected.update(model.named_buffers())
-    weights = {name: arrays[name] for name in arrays if name in expected}
+    check_claimed(expected, arrays, path)
+    check_finite(arrays, path)
     try:
-        for name, target in expected.items():
-            if name in weights and weights[name].dtype != target.dtype:
-                raise TypeError(f"{name} has dtype {weights[name].dtype}, expected {target.dtype}")
-        model.load_state_dict(weights)
+        model.load_state_dict(arrays)
     except (KeyError, ValueError, TypeError) as err:
         raise FileFormatError(
             f"cannot load {str(path)!r}: weights do not fit the architecture ({err})"

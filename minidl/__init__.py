@@ -7,16 +7,21 @@ the test suite.
 
 from .io import FileFormatError, load, save
 from .nn import (
+                 GELU,
                  BatchNorm1d,
                  Dense,
                  Dropout,
+                 LayerNorm,
                  Module,
                  MSELoss,
+                 MultiHeadAttention,
                  Normalize,
                  Parameter,
                  ReLU,
+                 Residual,
                  Sequential,
                  Sigmoid,
+                 Softmax,
                  SoftmaxCrossEntropy,
                  Tanh,
                  mlp,
@@ -32,4 +37,5 @@ __all__ = [
     "SoftmaxCrossEntropy", "MSELoss",
     "SGD", "Adam", "save", "load", "FileFormatError", "mlp",
     "register_module",
+    "LayerNorm", "GELU", "Softmax", "MultiHeadAttention", "Residual",
 ]

@@ -1,10 +1,15 @@
 """Layers with hand-written backward passes."""
 
 from .activations import ReLU, Sigmoid, Tanh
+from .attention import MultiHeadAttention
 from .batchnorm import BatchNorm1d
 from .dense import Dense
 from .dropout import Dropout
+from .gelu import GELU
+from .layernorm import LayerNorm
 from .normalize import Normalize
 from .rescale import Rescale
+from .softmax import Softmax
 
-__all__ = ["Dense", "ReLU", "Sigmoid", "Tanh", "Dropout", "BatchNorm1d", "Normalize", "Rescale"]
+__all__ = ["Dense", "ReLU", "Sigmoid", "Tanh", "Dropout", "BatchNorm1d", "Normalize", "Rescale",
+           "LayerNorm", "GELU", "Softmax", "MultiHeadAttention"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check_non_negative
+from .optimizer import Optimizer, check_in_unit_interval, check_non_negative
 
 
 class Adam(Optimizer):
@@ -28,17 +28,24 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0):
-        check_non_negative(lr, "learning rate")
-        check_non_negative(eps, "epsilon value")
-        check_non_negative(weight_decay, "weight_decay value")
+        if isinstance(betas, list):
+            betas = tuple(betas)
+        self.check_hyper({"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
         betas = tuple(float(b) for b in betas)
-        if len(betas) != 2:
-            raise ValueError(f"Invalid betas: expected two values (β₁, β₂), got {betas}")
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
         super().__init__(params, lr=float(lr), betas=betas, eps=float(eps),
                          weight_decay=float(weight_decay))
+
+    def check_hyper(self, hyper: dict) -> None:
+        """lr, eps and weight decay ≥ 0 finite; betas two values in [0, 1)."""
+        check_non_negative(hyper["lr"], "learning rate")
+        check_non_negative(hyper["eps"], "epsilon value")
+        check_non_negative(hyper["weight_decay"], "weight_decay value")
+        betas = hyper["betas"]
+        if not isinstance(betas, tuple) or len(betas) != 2:
+            raise ValueError(f"Invalid betas: expected two values (β₁, β₂), e.g. betas=(0.9, 0.999), "
+                             f"got {betas!r}")
+        for i, beta in enumerate(betas):
+            check_in_unit_interval(beta, f"beta parameter at index {i}")
 
     def step(self) -> None:
         """One Adam update of every parameter, in place: the rule above."""

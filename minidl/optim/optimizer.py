@@ -76,27 +76,66 @@ class Optimizer:
         return {"hyper": dict(self.hyper), "steps": self.steps,
                 "state": {name: [a.copy() for a in arrays] for name, arrays in self.state.items()}}
 
+    def check_hyper(self, hyper: dict) -> None:
+        """Raise ``ValueError`` naming the first hyper-parameter ``hyper`` holds that this
+        optimizer's constructor would refuse. Subclasses check their own."""
+
     def load_state_dict(self, state: dict) -> None:
-        """Restore what ``state_dict`` returned; validated in full before anything changes."""
+        """Restore what ``state_dict`` returned; validated in full before anything changes
+        (hyper-parameters as the constructor checks them, the step count, every buffer's
+        kind, shape and values), so a refused state leaves the optimizer as it was."""
         name = type(self).__name__
         try:
-            hyper, steps, buffers = state["hyper"], int(state["steps"]), state["state"]
-        except (KeyError, TypeError, ValueError) as err:
+            hyper, steps, buffers = state["hyper"], state["steps"], state["state"]
+        except (KeyError, TypeError) as err:
             raise ValueError(f"{name}.load_state_dict: malformed state ({err!r})") from None
-        if set(hyper) != set(self.hyper) or set(buffers) != set(self.state):
+        if not isinstance(hyper, dict) or not isinstance(buffers, dict):
+            raise ValueError(f"{name}.load_state_dict: 'hyper' and 'state' must be dicts")
+        if not isinstance(steps, numbers.Integral) or isinstance(steps, bool) or steps < 0:
+            raise ValueError(f"{name}.load_state_dict: steps must be a non-negative integer, got {steps!r}")
+        if set(hyper) != set(self.hyper):
             raise ValueError(
-                f"{name}.load_state_dict: state is for hyper-parameters {sorted(hyper)} and "
-                f"buffers {sorted(buffers)}, expected {sorted(self.hyper)} and {sorted(self.state)}")
-        for key, arrays in self.state.items():
-            shapes = [np.shape(a) for a in buffers[key]]
-            if shapes != [a.shape for a in arrays]:
-                raise ValueError(f"{name}.load_state_dict: {key} buffers have shapes {shapes}, "
-                                 f"expected {[a.shape for a in arrays]}")
-        for key, arrays in self.state.items():
-            for target, value in zip(arrays, buffers[key]):
+                f"{name}.load_state_dict: state is for hyper-parameters {sorted(hyper)} and buffers "
+                f"{sorted(buffers)}, expected {sorted(self.hyper)} and {sorted(self.state)}")
+        hyper = {k: tuple(v) if isinstance(v, list) else v for k, v in hyper.items()}
+        try:
+            self.check_hyper(hyper)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{name}.load_state_dict: {err}") from None
+        expected = self._state_names_for(hyper)
+        if set(buffers) != set(expected):
+            raise ValueError(f"{name}.load_state_dict: state has buffers {sorted(buffers)}, "
+                             f"these hyper-parameters need {sorted(expected)}")
+        shapes = [p.data.shape for p in self.params]
+        for key in expected:
+            arrays = buffers[key]
+            if not isinstance(arrays, (list, tuple)) or len(arrays) != len(shapes):
+                raise ValueError(f"{name}.load_state_dict: {key} must be a list of {len(shapes)} arrays")
+            if [np.shape(a) for a in arrays] != shapes:
+                raise ValueError(f"{name}.load_state_dict: {key} buffers have shapes "
+                                 f"{[np.shape(a) for a in arrays]}, expected {shapes}")
+            for i, (value, shape) in enumerate(zip(arrays, shapes)):
+                if not isinstance(value, np.ndarray) or value.dtype.kind != "f" or value.shape != shape:
+                    raise ValueError(
+                        f"{name}.load_state_dict: {key} buffer {i} is "
+                        f"{getattr(value, 'dtype', type(value).__name__)} of shape {np.shape(value)}, "
+                        f"expected a float array of shape {shape}")
+                if not np.isfinite(value).all():
+                    raise ValueError(f"{name}.load_state_dict: {key} buffer {i} holds NaN/inf")
+        # everything checked: now change state
+        self.hyper.update(hyper)
+        self.state = {key: [np.zeros_like(p.data) for p in self.params] for key in expected}
+        for key in expected:
+            for target, value in zip(self.state[key], buffers[key]):
                 np.copyto(target, value, casting="same_kind")
-        self.hyper.update({k: v if not isinstance(v, list) else tuple(v) for k, v in hyper.items()})
-        self.steps = steps
+        self.steps = int(steps)
+
+    def _state_names_for(self, hyper: dict) -> tuple[str, ...]:
+        saved, self.__dict__["hyper"] = self.hyper, hyper
+        try:
+            return self.state_names()
+        finally:
+            self.__dict__["hyper"] = saved
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v}" for k, v in self.hyper.items())
@@ -114,7 +153,23 @@ def _parameter_list(params, where: str) -> tuple[Parameter, ...]:
         if not isinstance(param, Parameter):
             raise TypeError(f"{where}: parameter {i} is a {type(param).__name__}, "
                             "expected minidl.Parameter (pass model.parameters())")
+        if np.asarray(param.data).dtype.kind != "f":
+            raise TypeError(f"{where}: parameter {i} has dtype {np.asarray(param.data).dtype}; "
+                            "gradient descent updates floating-point parameters only")
     return tuple(dict.fromkeys(params))  # a parameter listed twice is updated once
+
+
+def check_in_unit_interval(value, what: str) -> None:
+    """``0 ≤ value < 1`` (momentum, Adam's betas), PyTorch's message otherwise."""
+    check_non_negative(value, what)
+    if value >= 1:
+        raise ValueError(f"Invalid {what}: {value} (must be in [0, 1))")
+
+
+def check_positive(value, what: str) -> None:
+    check_non_negative(value, what)
+    if value == 0:
+        raise ValueError(f"Invalid {what}: {value} (must be > 0)")
 
 
 def check_non_negative(value, what: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, check_non_negative
+from .optimizer import Optimizer, check_in_unit_interval, check_non_negative
 
 
 class SGD(Optimizer):
@@ -24,13 +24,20 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr: float, momentum: float = 0.0, nesterov: bool = False,
                  weight_decay: float = 0.0):
-        check_non_negative(lr, "learning rate")
-        check_non_negative(momentum, "momentum value")
-        check_non_negative(weight_decay, "weight_decay value")
-        if nesterov and momentum <= 0:
-            raise ValueError("Nesterov momentum requires a momentum > 0")
+        self.check_hyper({"lr": lr, "momentum": momentum, "nesterov": nesterov,
+                          "weight_decay": weight_decay})
         super().__init__(params, lr=float(lr), momentum=float(momentum), nesterov=bool(nesterov),
                          weight_decay=float(weight_decay))
+
+    def check_hyper(self, hyper: dict) -> None:
+        """lr ≥ 0 and weight decay ≥ 0 finite, momentum in [0, 1), nesterov a bool (with μ > 0)."""
+        check_non_negative(hyper["lr"], "learning rate")
+        check_in_unit_interval(hyper["momentum"], "momentum value")
+        check_non_negative(hyper["weight_decay"], "weight_decay value")
+        if not isinstance(hyper["nesterov"], bool):
+            raise ValueError(f"Invalid nesterov: {hyper['nesterov']!r} (must be True or False)")
+        if hyper["nesterov"] and hyper["momentum"] <= 0:
+            raise ValueError("Nesterov momentum requires a momentum > 0")
 
     def state_names(self) -> tuple[str, ...]:
         return ("momentum",) if self.hyper["momentum"] else ()

@@ -17,10 +17,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..io.model_file import architecture, build
-from ..nn.layers import BatchNorm1d, Dense, Dropout, ReLU, Sigmoid, Tanh
+from ..nn.containers import Sequential
+from ..nn.layers import (
+    GELU,
+    BatchNorm1d,
+    Dense,
+    Dropout,
+    LayerNorm,
+    MultiHeadAttention,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
 from ..nn.losses import MSELoss, SoftmaxCrossEntropy
 from ..nn.models import mlp
 from ..nn.registry import registered_module
+from ..nn.residual import Residual
 from .cross import cross_check, cross_check_loss
 from .engine_forms import has_engine_form
 from .finite import check_loss, check_module
@@ -104,6 +117,40 @@ def _batchnorm(rng, dtype):
     return cases
 
 
+def _layernorm(rng, dtype):
+    ln = LayerNorm(4, dtype=dtype)
+    ln.gamma = rng.uniform(0.5, 1.5, 4)
+    ln.beta = rng.standard_normal(4)
+    return [_layer_case("LayerNorm(4) on (N, T, D)", ln, rng.standard_normal((2, 3, 4)).astype(dtype), rng)]
+
+
+def _gelu(rng, dtype):
+    return [_layer_case(f"GELU({form!r})", GELU(form, dtype=dtype),
+                        (rng.standard_normal((3, 4)) * 2).astype(dtype), rng) for form in ("none", "tanh")]
+
+
+def _softmax(rng, dtype):
+    return [_layer_case(f"Softmax(axis={axis})", Softmax(axis, dtype=dtype),
+                        rng.standard_normal((3, 4)).astype(dtype), rng) for axis in (-1, 0)]
+
+
+def _attention(rng, dtype):
+    cases = []
+    for causal in (False, True):
+        mha = MultiHeadAttention(6, 2, causal=causal, rng=rng, dtype=dtype)
+        for name in "qkvo":
+            setattr(mha, "b" + name, rng.standard_normal(6) * 0.5)
+        cases.append(_layer_case(f"{mha!r}", mha, rng.standard_normal((2, 4, 6)).astype(dtype), rng))
+    return cases
+
+
+def _residual(rng, dtype):
+    block = Residual(Sequential(LayerNorm(6, dtype=dtype),
+                                MultiHeadAttention(6, 2, causal=True, rng=rng, dtype=dtype)))
+    return [_layer_case("Residual(LayerNorm → MultiHeadAttention)", block,
+                        rng.standard_normal((2, 4, 6)).astype(dtype), rng)]
+
+
 def _softmax_cross_entropy(rng, dtype):
     return [LossCase("SoftmaxCrossEntropy()", SoftmaxCrossEntropy(),
                      rng.standard_normal((4, 3)).astype(dtype), rng.integers(0, 3, 4))]
@@ -123,6 +170,8 @@ def _mlp(rng, dtype):
 SPECIMENS = {
     "Dense": _dense, "ReLU": _relu, "Tanh": _elementwise(Tanh), "Sigmoid": _elementwise(Sigmoid),
     "Dropout": _dropout, "BatchNorm1d": _batchnorm,
+    "LayerNorm": _layernorm, "GELU": _gelu, "Softmax": _softmax, "MultiHeadAttention": _attention,
+    "Residual": _residual,
     "SoftmaxCrossEntropy": _softmax_cross_entropy, "MSELoss": _mse, "mlp": _mlp,
 }
 

@@ -13,7 +13,15 @@ import numpy as np
 
 from ..autodiff import Tensor
 from ..autodiff.ops_attention import erf, masked_fill
-from ..nn.layers import GELU, LayerNorm, MultiHeadAttention, Softmax
+from ..nn.layers import (
+    GELU,
+    LayerNorm,
+    MeanOverTokens,
+    MultiHeadAttention,
+    PatchEmbedding,
+    PositionalEmbedding,
+    Softmax,
+)
 from ..nn.residual import Residual
 from .engine_forms import engine_forward, register_engine_form
 
@@ -69,3 +77,24 @@ def _attention(layer, x, params):
 def _residual(layer, x, params):
     """Y = X + f(X)."""
     return x + engine_forward(layer.module, x, params.child("module"))
+
+
+@register_engine_form(PatchEmbedding)
+def _patch_embedding(layer, x, params):
+    """Z = R(X) W + b, R the patch cut as reshape → transpose → reshape."""
+    n, c, p = x.shape[0], layer.in_channels, layer.patch_size
+    g = layer.image_size // p
+    patches = x.reshape(n, c, g, p, g, p).transpose(0, 2, 4, 1, 3, 5).reshape(n, g * g, c * p * p)
+    return patches @ params["W"] + params["b"]
+
+
+@register_engine_form(PositionalEmbedding)
+def _positional_embedding(layer, x, params):
+    """Y = X + P."""
+    return x + params["P"]
+
+
+@register_engine_form(MeanOverTokens)
+def _mean_over_tokens(layer, x, params):
+    """Y = mean over the token axis."""
+    return x.mean(axis=1)

@@ -10,6 +10,8 @@ from .layernorm import LayerNorm
 from .normalize import Normalize
 from .rescale import Rescale
 from .softmax import Softmax
+from .tokens import MeanOverTokens, PatchEmbedding, PositionalEmbedding
 
 __all__ = ["Dense", "ReLU", "Sigmoid", "Tanh", "Dropout", "BatchNorm1d", "Normalize", "Rescale",
-           "LayerNorm", "GELU", "Softmax", "MultiHeadAttention"]
+           "LayerNorm", "GELU", "Softmax", "MultiHeadAttention",
+           "PatchEmbedding", "PositionalEmbedding", "MeanOverTokens"]

@@ -22,6 +22,8 @@ from minidl import (
     save,
 )
 from minidl.gradcheck import check_module, cross_check
+from minidl.nn.layers import PatchEmbedding
+from minidl.nn.memory import memory_report
 from minidl.plan import plan
 
 INNER = {
@@ -112,3 +114,28 @@ def test_planned_steps_match_the_teaching_path_with_residuals(dtype):
     tol = 1e-12 if dtype == "float64" else 1e-5
     for p, q in zip(planned.parameters(), teaching.parameters()):
         np.testing.assert_allclose(p.data, q.data, rtol=tol, atol=tol)
+
+
+
+def test_recomputed_transformer_blocks_give_bit_identical_gradients_and_cache_less():
+    def model(segments):
+        blocks = []
+        for i in range(4):
+            blocks += [Residual(Sequential(LayerNorm(8, dtype="float64"),
+                                           MultiHeadAttention(8, 2, causal=True, rng=i, dtype="float64"))),
+                       Residual(Sequential(LayerNorm(8, dtype="float64"), GELU(dtype="float64")))]
+        return Sequential(PatchEmbedding(4, 2, 8, rng=0, dtype="float64"),
+                          Sequential(*blocks, recompute_segments=segments))
+
+    rng = np.random.default_rng(0)
+    x, dout = rng.standard_normal((3, 16)), rng.standard_normal((3, 4, 8))
+    grads, cached = [], []
+    for segments in (None, 2):
+        net = model(segments)
+        net(x)
+        dx = net.backward(dout)
+        grads.append([dx] + [p.grad.copy() for p in net.parameters()])
+        cached.append(memory_report(net, 16, input_dim=16).cached_bytes)
+    for plain, recomputed in zip(*grads):
+        np.testing.assert_array_equal(plain, recomputed)
+    assert cached[1] < cached[0] / 3

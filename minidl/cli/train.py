@@ -18,6 +18,7 @@ import numpy as np
 from ..data import DataError, DataLoader, load_dataset, train_val_split
 from ..io.atomic import atomic_write
 from ..io.checkpoint import load_checkpoint, save_checkpoint
+from ..io.checkpoint_checks import check_resumable
 from ..io.model_file import save
 from ..io.npz import FileFormatError
 from ..nn.containers import Sequential
@@ -225,6 +226,10 @@ def run(args, parser) -> int:
         log(note)
     trainer, flow = run_.trainer(args, log)
     if state is not None:
+        try:
+            check_resumable(state, run_.model, run_.loader, args.resume / "checkpoint.npz")
+        except FileFormatError as err:
+            return fail(err)
         run_.resume(trainer, state)
         log(f"resuming {args.resume} from epoch {state.epoch} (step {state.step})")
     log(f"{run_.ds!r}\n{run_.model!r}\n{run_.optimizer_description()}, schedule {s['schedule']}, "

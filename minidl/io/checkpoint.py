@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..nn.snapshot import rng_states
+from .checkpoint_checks import _Fail, check_against_model, check_records
 from .model_file import architecture, model_from_record
 from .npz import FileFormatError, read_npz, write_npz
+from .validate import check_architecture
 
 KIND = "training-checkpoint"
 
@@ -58,13 +62,25 @@ def save_checkpoint(path, *, model, optimizer, epoch: int, step: int, loader, hi
 
 
 def load_checkpoint(path) -> TrainingState:
-    """Read a checkpoint written by ``save_checkpoint``; ``FileFormatError`` if it is not one."""
-    meta, arrays = read_npz(path)
-    if meta.get("kind") != KIND:
-        raise FileFormatError(f"cannot resume from {str(path)!r}: it is not a training checkpoint")
+    """Read a checkpoint written by ``save_checkpoint``; ``FileFormatError`` if it is not one,
+    or if any part of it — config, hyper-parameters, loader, RNG states, optimizer state,
+    counters, history — is malformed or inconsistent (``minidl.io.checkpoint_checks``)."""
+    fail = _Fail(path)
+
+    def check(meta):
+        if meta.get("kind") != KIND:
+            raise fail("it is not a training checkpoint")
+        check_records(meta, fail)
+        check_architecture(meta["architecture"], path, _declared_values(meta))
+
+    meta, arrays = read_npz(path, check=check)
+    stray = [n for n in arrays if not n.startswith(("model/", "optimizer/", "master/"))]
+    if stray:
+        raise fail(f"it holds arrays no part of a checkpoint names: {stray[:4]}")
     try:
         weights = {name[len("model/"):]: a for name, a in arrays.items() if name.startswith("model/")}
         model = model_from_record(meta, weights, path)
+        check_against_model(meta, arrays, model, fail)
         opt = meta["optimizer"]
         buffers = {key: [arrays[f"optimizer/{key}/{i}"] for i in range(count)]
                    for key, count in opt["buffers"].items()}
@@ -81,3 +97,8 @@ def load_checkpoint(path) -> TrainingState:
         if isinstance(err, FileFormatError):
             raise
         raise FileFormatError(f"cannot resume from {str(path)!r}: incomplete checkpoint ({err!r})") from None
+
+
+def _declared_values(meta: dict) -> int:
+    return sum(int(np.prod(info["shape"], dtype=np.float64)) for info in meta["arrays"].values()
+               if isinstance(info.get("shape"), list))

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import DataError, DataLoader, load_dataset, train_val_split
-from ..io.atomic import atomic_write
+from ..io.atomic import WriteError, atomic_write
 from ..io.checkpoint import load_checkpoint, save_checkpoint
 from ..io.checkpoint_checks import check_resumable
 from ..io.model_file import save
@@ -245,7 +245,12 @@ def run(args, parser) -> int:
         last = run_.out / "checkpoint.npz" if run_.out else None
         kept = f"; the last good checkpoint is {last}" if last and last.exists() else ""
         return fail(f"{err}{kept}")
-    run_.finish(history, started, log, flow, resumed_from=state.epoch if state else 0)
+    except WriteError as err:  # a full disk while saving a checkpoint
+        return fail(err)
+    try:
+        run_.finish(history, started, log, flow, resumed_from=state.epoch if state else 0)
+    except WriteError as err:
+        return fail(err)
     return 0
 
 

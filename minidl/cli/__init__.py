@@ -11,11 +11,11 @@ import os
 import sys
 
 from .. import __version__
-from . import bench, evaluate, gradcheck, predict, train, viz
+from . import bench, evaluate, export, gradcheck, predict, train, viz
 from .imports import ImportFailed, import_user_code
 
 COMMANDS = {"train": train, "eval": evaluate, "predict": predict, "gradcheck": gradcheck, "bench": bench,
-            "viz": viz}
+            "viz": viz, "export": export}
 # The commands that read model files or name layers, so may need a user's registered classes.
 IMPORTING = ("train", "eval", "predict", "gradcheck", "viz", "export")
 

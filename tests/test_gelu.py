@@ -24,6 +24,12 @@ def test_erf_is_within_a_few_ulps_of_math_erf_over_a_dense_grid():
     assert relative.max() < 1e-15                               # relative near 0 too
 
 
+def test_erf_in_float32_is_within_float32_rounding():
+    xs = np.linspace(-7, 7, 20001, dtype=np.float32)
+    reference = np.array([math.erf(float(v)) for v in xs])
+    assert np.max(np.abs(erf(xs) - reference)) < 8 * np.finfo(np.float32).eps
+
+
 def test_erf_keeps_float32_and_maps_integers_to_float64():
     assert erf(np.ones(3, dtype=np.float32)).dtype == np.float32
     assert erf(np.array([0, 1])).dtype == np.float64

@@ -9,9 +9,10 @@ rate); flags given on the command line override both.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
-from ..nn.models import mlp
+from ..nn.models import mlp, vit
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,18 @@ def _mlp(s: dict, ds, rng):
                dtype=s["dtype"], dropout=s["dropout"], batchnorm=s["batchnorm"])
 
 
+def _vit(s: dict, ds, rng):
+    side = math.isqrt(ds.input_dim)
+    if side * side != ds.input_dim or side % 7:
+        raise ValueError(f"--model vit cuts square images into 7×7 patches; the data's rows have "
+                         f"{ds.input_dim} features, not a square side divisible by 7 (e.g. 784 = 28²)")
+    return vit(side, 7, ds.num_classes, embed_dim=64, depth=2, num_heads=4, mlp_dim=128, rng=rng,
+               dtype=s["dtype"])
+
+
 ARCHITECTURES: dict[str, Architecture] = {
     "mlp": Architecture(_mlp, "Dense layers of --hidden widths (with BatchNorm1d and Dropout)"),
+    "vit": Architecture(_vit, "a vision transformer: 7×7 patches of square images as 16 tokens, 2 blocks of "
+                              "width 64 (4 heads, MLP 128), mean over tokens",
+                        {"optimizer": "adam", "lr": 1e-3, "epochs": 15, "warmup": 1.0}),
 }

@@ -23,6 +23,7 @@ from ..nn.layers import (
     Softmax,
 )
 from ..nn.residual import Residual
+from ..nn.tokenwise import Tokenwise
 from .engine_forms import engine_forward, register_engine_form
 
 
@@ -98,3 +99,11 @@ def _positional_embedding(layer, x, params):
 def _mean_over_tokens(layer, x, params):
     """Y = mean over the token axis."""
     return x.mean(axis=1)
+
+
+@register_engine_form(Tokenwise)
+def _tokenwise(layer, x, params):
+    """Y = f(X as N·T rows), reshaped back."""
+    n, t, d = x.shape
+    out = engine_forward(layer.module, x.reshape(n * t, d), params.child("module"))
+    return out.reshape(n, t, out.shape[-1])

@@ -19,7 +19,9 @@ from .losses import Loss, MSELoss, SoftmaxCrossEntropy
 from .models import mlp
 from .module import Module, Parameter
 from .residual import Residual
+from .tokenwise import Tokenwise
 
 __all__ = ["Module", "Parameter", "Sequential", "Dense", "ReLU", "Tanh", "Sigmoid", "Dropout",
            "BatchNorm1d", "Normalize", "Loss", "SoftmaxCrossEntropy", "MSELoss", "mlp",
-           "LayerNorm", "GELU", "Softmax", "MultiHeadAttention", "Residual"]
+           "LayerNorm", "GELU", "Softmax", "MultiHeadAttention", "Residual",
+           "Tokenwise"]

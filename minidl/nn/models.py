@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from .._validate import as_generator
 from .containers import Sequential
-from .layers import BatchNorm1d, Dense, Dropout, ReLU, Sigmoid, Tanh
+from .layers import (
+    GELU,
+    BatchNorm1d,
+    Dense,
+    Dropout,
+    LayerNorm,
+    MeanOverTokens,
+    MultiHeadAttention,
+    PatchEmbedding,
+    PositionalEmbedding,
+    ReLU,
+    Sigmoid,
+    Tanh,
+)
+from .residual import Residual
+from .tokenwise import Tokenwise
 
 ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
 # He initialisation suits ReLU; Xavier suits the symmetric saturating activations.
@@ -51,4 +66,38 @@ def mlp(sizes, activation: str = "relu", *, rng=None, dtype="float32", init: str
             # Seeded after every weight draw, so adding dropout leaves the initial weights alone.
             layers.append(Dropout(dropout, rng=rng))
     layers.append(dense[-1])
+    return Sequential(*layers)
+
+
+def transformer_block(embed_dim: int, num_heads: int, mlp_dim: int, *, causal: bool = False,
+                      rng=None, dtype="float32") -> list:
+    """One pre-norm transformer block as two residuals (docs/derivations/attention.md §6):
+    ``X + MHA(LN(X))`` then ``X + MLP(LN(X))`` with MLP = Dense → GELU → Dense per token."""
+    rng = as_generator(rng)
+    mlp_layers = Sequential(Dense(embed_dim, mlp_dim, rng=rng, dtype=dtype, init="xavier"), GELU(dtype=dtype),
+                            Dense(mlp_dim, embed_dim, rng=rng, dtype=dtype, init="xavier"))
+    attention = MultiHeadAttention(embed_dim, num_heads, causal=causal, rng=rng, dtype=dtype)
+    return [Residual(Sequential(LayerNorm(embed_dim, dtype=dtype), attention)),
+            Residual(Sequential(LayerNorm(embed_dim, dtype=dtype), Tokenwise(mlp_layers)))]
+
+
+def vit(image_size: int = 28, patch_size: int = 7, num_classes: int = 10, *, embed_dim: int = 64,
+        depth: int = 2, num_heads: int = 4, mlp_dim: int = 128, in_channels: int = 1, rng=None,
+        dtype="float32") -> Sequential:
+    """A small vision transformer on flat image rows (Dosovitskiy et al., 2021, without a class token).
+
+    ``PatchEmbedding → PositionalEmbedding → depth × transformer_block → LayerNorm →
+    MeanOverTokens → Dense``: (N, C·H·W) → (N, num_classes) logits.
+
+    Example:
+        >>> vit(rng=0)(np.zeros((2, 784))).shape
+        (2, 10)
+    """
+    rng = as_generator(rng)
+    patches = PatchEmbedding(image_size, patch_size, embed_dim, in_channels=in_channels, rng=rng, dtype=dtype)
+    layers = [patches, PositionalEmbedding(patches.num_tokens, embed_dim, rng=rng, dtype=dtype)]
+    for _ in range(depth):
+        layers += transformer_block(embed_dim, num_heads, mlp_dim, rng=rng, dtype=dtype)
+    layers += [LayerNorm(embed_dim, dtype=dtype), MeanOverTokens(dtype=dtype),
+               Dense(embed_dim, num_classes, rng=rng, dtype=dtype, init="xavier")]
     return Sequential(*layers)

@@ -40,12 +40,15 @@ class GELU(Module):
         self.dtype = as_float_dtype(dtype, "GELU")
 
     def forward(self, x) -> np.ndarray:
-        """Y = X Φ(X), caching X (the derivative is a function of it)."""
+        """Y = X Φ(X), caching X and Φ(X) (the tanh form: tanh u) for the derivative."""
         x = checked_input(self, x, dtype=self.dtype)
-        self.cache = x
         if self.approximate == "tanh":
-            return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + TANH_CUBIC * x ** 3)))
-        return x * _normal_cdf(x)
+            t = np.tanh(_SQRT_2_OVER_PI * (x + TANH_CUBIC * x ** 3))
+            self.cache = (x, t)
+            return 0.5 * x * (1 + t)
+        cdf = _normal_cdf(x)  # erf is the costly part: computed once, reused by backward
+        self.cache = (x, cdf)
+        return x * cdf
 
     def backward(self, dout) -> np.ndarray:
         """dX = dY ⊙ GELU'(X)  (docs/derivations/attention.md §5):
@@ -54,13 +57,13 @@ class GELU(Module):
         "tanh":  GELU'(x) = ½(1 + tanh u) + ½ x (1 − tanh² u) √(2/π)(1 + 3·0.044715 x²),
                  u = √(2/π)(x + 0.044715 x³).
         """
-        x = self.cached()
+        x, cached = self.cached()
         dout = checked_dout(self, dout, x.shape, self.dtype)
         if self.approximate == "tanh":
-            t = np.tanh(_SQRT_2_OVER_PI * (x + TANH_CUBIC * x ** 3))
+            t = cached
             slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * TANH_CUBIC * x * x)
         else:
-            slope = _normal_cdf(x) + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+            slope = cached + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
         return dout * slope
 
     def get_config(self) -> dict:

@@ -9,6 +9,7 @@ Example:
     >>> to_onnx(model, "model.onnx"); net = to_torch(model); back = from_torch(net)
 """
 
+from . import onnx_ops_transformer, torch_ops_transformer  # noqa: F401  (register their mappings)
 from .common import ExportError
 from .onnx_export import to_onnx
 from .torch_export import from_torch, save_torch, to_torch, torch_architecture

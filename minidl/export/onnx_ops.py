@@ -47,6 +47,12 @@ class GraphBuilder:
         self.initializers.append(self.numpy_helper.from_array(np.asarray(array, dtype=self.dtype), name))
         return name
 
+    def int_constant(self, base: str, values) -> str:
+        """An int64 initializer (shapes, axes, permutations); returns its name."""
+        name = self.name(base)
+        self.initializers.append(self.numpy_helper.from_array(np.asarray(values, dtype=np.int64), name))
+        return name
+
     def node(self, op: str, inputs: list[str], base: str, **attributes) -> str:
         """Append one ``op`` node with a single output; returns the output's name."""
         out = self.name(base)

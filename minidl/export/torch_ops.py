@@ -56,7 +56,7 @@ def _sequential(model, torch, convert):
 @to_torch_op(Dense)
 def _dense(layer, torch, convert):
     kwargs = {"in_features": layer.in_features, "out_features": layer.out_features}
-    linear = torch.nn.Linear(**kwargs, dtype=_torch_dtype(torch, layer.W.dtype))
+    linear = torch.nn.Linear(**kwargs, dtype=torch_dtype(torch, layer.W.dtype))
     with torch.no_grad():
         linear.weight.copy_(tensor(torch, layer.W.T))
         linear.bias.copy_(tensor(torch, layer.b))
@@ -83,7 +83,7 @@ def _dropout(layer, torch, convert):
 def _batchnorm(layer, torch, convert):
     kwargs = {"num_features": layer.num_features, "eps": layer.eps, "momentum": layer.momentum,
               "affine": layer.affine}
-    bn = torch.nn.BatchNorm1d(**kwargs, dtype=_torch_dtype(torch, layer.running_mean.dtype))
+    bn = torch.nn.BatchNorm1d(**kwargs, dtype=torch_dtype(torch, layer.running_mean.dtype))
     with torch.no_grad():
         if layer.affine:
             bn.weight.copy_(tensor(torch, layer.gamma))
@@ -95,7 +95,7 @@ def _batchnorm(layer, torch, convert):
 
 @to_torch_op(Normalize)
 def _normalize(layer, torch, convert):
-    module = torch_normalize_class(torch)(layer.num_features, _torch_dtype(torch, layer.dtype))
+    module = torch_normalize_class(torch)(layer.num_features, torch_dtype(torch, layer.dtype))
     with torch.no_grad():
         module.offset.copy_(tensor(torch, layer.offset))
         module.divisor.copy_(tensor(torch, layer.divisor))
@@ -125,7 +125,7 @@ def torch_normalize_class(torch):
     return _NORMALIZE_CLASS["cls"]
 
 
-def _torch_dtype(torch, dtype):
+def torch_dtype(torch, dtype):
     return {np.float16: torch.float16, np.float32: torch.float32,
             np.float64: torch.float64}[np.dtype(dtype).type]
 

@@ -14,7 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .checks import FLOAT32_MAX
 from .errors import DataError
+
+MAX_CLASS_ID = 2**31 - 1
+DELIMITERS = (",", ";", "\t", "|")
 
 
 @dataclass(frozen=True)
@@ -35,16 +39,21 @@ class Table:
     columns: list[str] | None
 
 
-def read_csv(path) -> Table:
-    """Read a CSV table whose first column is the label and the others numeric features.
+def read_csv(path, label_column: int | str = 0) -> Table:
+    """Read a CSV table: one label column (the first by default) and numeric feature columns.
 
     A header row is recognised by its text: it is a header when the columns that
     do not parse as numbers differ from those of the next row (so ``label,x1,x2``
     over numeric rows is a header, while ``setosa,5.1,3.5`` over the same kind of
     rows is data with text labels).
 
+    The delimiter is the comma unless the first line has none and holds a ``;``, a tab
+    or a ``|`` (the first of those found), as spreadsheets in many locales write.
+
     Args:
-        path: the CSV file (comma-separated, UTF-8, optionally with a BOM).
+        path: the CSV file (UTF-8, optionally with a BOM).
+        label_column: which column holds the labels: an index (``-1``: the last) or,
+            for a file with a header row, the column's name.
 
     Returns:
         A :class:`Table`.
@@ -60,54 +69,111 @@ def read_csv(path) -> Table:
         ((150, 4), array(['setosa', 'setosa'], dtype='<U10'))
     """
     path = Path(path)
-    head = _first_rows(path, 2)
+    delimiter = _delimiter(path)
+    head = _first_rows(path, 2, delimiter)
     if not head:
         raise DataError(f"{path}: empty file")
+    width = len(head[0])
+    if width < 2:
+        seen = "" if delimiter == "," else f" (delimiter {delimiter!r} detected)"
+        raise DataError(f"{path}: expected a label column and at least one feature column, got 1 "
+                        f"column{seen}; minidl reads files separated by one of "
+                        f"{', '.join(repr(d) for d in DELIMITERS)}")
     header = len(head) == 2 and _text_columns(head[0]) != _text_columns(head[1])
     header = header or (len(head) == 1 and bool(_text_columns(head[0]) - {0}))
     columns = [c.strip() for c in head[0]] if header else None
-    width = len(head[0])
-    if width < 2:
-        raise DataError(f"{path}: expected a label column and at least one feature column, got 1")
+    label = _label_index(path, label_column, width, columns)
     if header and len(head) == 1:
         raise DataError(f"{path}: no data rows, only a header")
     first_line = 2 if header else 1
-    x, labels = _parse(path, first_line, width, columns)
+    try:
+        x, labels = _parse(path, first_line, width, columns, delimiter, label)
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path}, line {_line_of_byte(path)}: not UTF-8 text ({err.reason}); "
+                        "save the file as UTF-8") from None
+    features = [i for i in range(width) if i != label]
     if x.dtype.kind == "f" and not np.isfinite(x).all():
         row, col = (int(i) for i in np.argwhere(~np.isfinite(x))[0])
         raise DataError(
-            f"{path}, line {first_line + row}, {_column(col + 1, columns)}: value {x[row, col]} "
+            f"{path}, line {first_line + row}, {_column(features[col], columns)}: value {x[row, col]} "
             "is not finite; features must be finite numbers"
+        )
+    if x.dtype.kind == "f" and (np.abs(x) > FLOAT32_MAX).any():
+        row, col = (int(i) for i in np.argwhere(np.abs(x) > FLOAT32_MAX)[0])
+        raise DataError(
+            f"{path}, line {first_line + row}, {_column(features[col], columns)}: value {x[row, col]:.4g} "
+            f"overflows float32 (largest {FLOAT32_MAX:.3g}), the dtype training runs in; rescale that column"
         )
     return Table(x, labels, first_line, columns)
 
 
-def _parse(path: Path, first_line: int, width: int, columns) -> tuple[np.ndarray, np.ndarray]:
+def _delimiter(path: Path) -> str:
+    """``,`` unless the first line has none but holds another of ``DELIMITERS``."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            first = next((line for line in handle if line.strip()), "")
+    except OSError as err:
+        raise DataError(f"{path}: cannot read: {err.strerror or err}") from None
+    if "," in first:
+        return ","
+    return next((d for d in DELIMITERS[1:] if d in first), ",")
+
+
+def _label_index(path: Path, label_column, width: int, columns) -> int:
+    if isinstance(label_column, str) and not label_column.lstrip("-").isdigit():
+        if columns is None or label_column not in columns:
+            known = "columns: " + ", ".join(columns) if columns else "the file has no header row"
+            raise DataError(f"{path}: no column named {label_column!r} for the labels ({known})")
+        return columns.index(label_column)
+    index = int(label_column)
+    if not -width <= index < width:
+        raise DataError(f"{path}: label column {index} does not exist (the file has {width} columns)")
+    return index % width
+
+
+def _line_of_byte(path: Path) -> int:
+    """The 1-based line holding the first byte that is not UTF-8."""
+    with open(path, "rb") as handle:
+        for line, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return line
+    return 1
+
+
+def _parse(path: Path, first_line: int, width: int, columns,
+           delimiter: str = ",", label: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(features, labels) by the fastest numpy parse that accepts the file."""
     options = dict(
-        delimiter=",", skiprows=first_line - 1, quotechar='"', comments=None, encoding="utf-8-sig"
+        delimiter=delimiter, skiprows=first_line - 1, quotechar='"', comments=None, encoding="utf-8-sig"
     )
     for dtype in (np.int64, np.float64):  # all-numeric files: one pass, labels included
         try:
             table = np.loadtxt(path, dtype=dtype, ndmin=2, **options)
-        except ValueError:
+        except ValueError as err:
+            if isinstance(err, UnicodeDecodeError):
+                raise
             continue
         if table.shape[1] == width:
-            return table[:, 1:], table[:, 0]
+            return np.delete(table, label, axis=1), table[:, label]
+    # Not all numbers: text labels, or a malformed row. Name a malformed row first, because
+    # numpy's text-label parse would silently ignore extra columns.
+    _diagnose(path, first_line, width, columns, delimiter, label)
     try:  # text labels: features and labels separately
-        x = np.loadtxt(path, usecols=range(1, width), dtype=np.float64, ndmin=2, **options)
-        labels = np.loadtxt(path, usecols=0, dtype=str, ndmin=1, **options)
+        features = [i for i in range(width) if i != label]
+        x = np.loadtxt(path, usecols=features, dtype=np.float64, ndmin=2, **options)
+        labels = np.loadtxt(path, usecols=label, dtype=str, ndmin=1, **options)
     except ValueError as err:
-        _diagnose(path, first_line, width, columns)
         raise DataError(f"{path}: {err}") from None
     return x, np.char.strip(labels)
 
 
-def _first_rows(path: Path, count: int) -> list[list[str]]:
+def _first_rows(path: Path, count: int, delimiter: str = ",") -> list[list[str]]:
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             rows = []
-            for row in csv.reader(handle):
+            for row in csv.reader(handle, delimiter=delimiter):
                 if row:
                     rows.append(row)
                 if len(rows) == count:
@@ -118,6 +184,8 @@ def _first_rows(path: Path, count: int) -> list[list[str]]:
 
 
 def _is_number(text: str) -> bool:
+    if "_" in text:  # Python's float() reads "1_0" as 10; no CSV writer means that
+        return False
     try:
         float(text)
     except ValueError:
@@ -135,21 +203,26 @@ def _column(index: int, columns: list[str] | None) -> str:
     return f"column {index + 1}{name}"
 
 
-def _diagnose(path: Path, first_line: int, width: int, columns: list[str] | None) -> None:
+def _diagnose(path: Path, first_line: int, width: int, columns: list[str] | None,
+              delimiter: str = ",", label: int = 0) -> None:
     """Find the first malformed row and raise a DataError naming its line and column.
 
     Only runs after numpy's fast parser has refused the file, to turn its message
     into one that points at the cell.
     """
     with open(path, newline="", encoding="utf-8-sig") as handle:
-        for line, row in enumerate(csv.reader(handle), start=1):
+        for line, row in enumerate(csv.reader(handle, delimiter=delimiter), start=1):
             if line < first_line or not row:
                 continue
             if len(row) != width:
-                raise DataError(f"{path}, line {line}: expected {width} columns, got {len(row)}")
-            for index in range(1, width):
-                if not _is_number(row[index]):
+                hint = " (a trailing comma?)" if len(row) == width + 1 and not row[-1].strip() else ""
+                raise DataError(f"{path}, line {line}: expected {width} columns, got {len(row)} "
+                                f"(the first row has {width}){hint}")
+            for index in range(width):
+                if index != label and not _is_number(row[index]):
                     what = "empty" if not row[index].strip() else f"{row[index]!r} is not a number"
+                    if index == width - 1 and not row[index].strip():
+                        what += " (every row ends with a comma? remove the trailing commas)"
                     raise DataError(f"{path}, line {line}, {_column(index, columns)}: {what}")
 
 
@@ -208,6 +281,11 @@ def csv_label_ids(
 
 def _numeric_ids(path: Path, table: Table) -> np.ndarray:
     values = table.labels
+    huge = np.abs(values) > MAX_CLASS_ID
+    if huge.any():
+        row = int(np.flatnonzero(huge)[0])
+        raise DataError(f"{path}, line {table.first_line + row}: label {values[row].item():g} is far "
+                        "too large to be a class id")
     bad = values < 0
     if values.dtype.kind == "f":
         bad |= ~np.isfinite(values) | (values != np.round(values))

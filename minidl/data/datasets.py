@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validate import positive_int
+from .checks import check_class_ids, check_features
 from .errors import DataError
 from .sources import RawSplits, read_source
 from .transforms import MODES, Normalizer
@@ -168,6 +169,12 @@ def load_dataset(
         raise ValueError(f"load_dataset: test_fraction must be in (0, 1), got {test_fraction!r}")
 
     raw = read_source(source, seed, test_fraction)
+    check_features(raw.x_train, f"{raw.name}: training features")
+    check_features(raw.x_test, f"{raw.name}: test features")
+    if raw.class_names is None:
+        check_class_ids(raw.y_train, raw.y_test, raw.name, raw.locate_train, raw.locate_test)
+    elif len(np.unique(raw.y_train)) < 2:
+        raise DataError(f"{raw.name}: the training data holds a single class; a classifier needs two or more")
     class_names = _class_names(raw, num_classes)
     check_labels(raw.y_train, len(class_names), raw.locate_train)
     check_labels(raw.y_test, len(class_names), raw.locate_test)

@@ -9,7 +9,6 @@ compressed file without ``.gz`` (or the reverse) still reads.
 from __future__ import annotations
 
 import functools
-import gzip
 import hashlib
 import math
 import zlib
@@ -116,9 +115,28 @@ def _read_idx_cached(path: Path, size: int, mtime_ns: int, magic: int | None, sh
     return parse_idx(data, name=str(path), magic=magic)
 
 
+# A real IDX file deflates a few times over; a header promising more than this many bytes
+# per stored byte is a decompression bomb (or a lie), refused before inflating it.
+MAX_GZIP_EXPANSION = 200
+
+
 def _gunzip(path: Path, stored: bytes) -> bytes:
+    """Inflate ``stored``, never past the size its IDX header declares (plus one byte, so a
+    longer stream is still reported by ``parse_idx``)."""
     try:
-        return gzip.decompress(stored)
+        inflater = zlib.decompressobj(wbits=31)
+        data = inflater.decompress(stored, 4 + 4 * 255)
+        declared = _declared_size(data)
+        if declared is not None:
+            if declared > MAX_GZIP_EXPANSION * len(stored) + (16 << 20):
+                raise DataError(
+                    f"{path}: its header declares {declared:,} bytes of data but the gzip file is "
+                    f"{len(stored):,} bytes (over {MAX_GZIP_EXPANSION}× expansion): refused before "
+                    "decompressing")
+            data += inflater.decompress(inflater.unconsumed_tail, declared - len(data) + 1)
+        if not inflater.eof and (declared is None or len(data) <= declared):
+            raise EOFError
+        return data
     except EOFError:
         raise DataError(
             f"{path}: truncated gzip file: the compressed stream ends early "
@@ -126,6 +144,17 @@ def _gunzip(path: Path, stored: bytes) -> bytes:
         ) from None
     except (OSError, zlib.error) as err:
         raise DataError(f"{path}: corrupt gzip stream: {err}") from None
+
+
+def _declared_size(head: bytes) -> int | None:
+    """The whole file's size by its IDX header, or None when ``head`` is no complete header."""
+    if len(head) < 4 or head[:2] != b"\0\0" or head[2] not in IDX_TYPES:
+        return None
+    ndim = head[3]
+    if len(head) < 4 + 4 * ndim:
+        return None
+    shape = [int.from_bytes(head[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    return 4 + 4 * ndim + math.prod(shape) * IDX_TYPES[head[2]].itemsize
 
 
 def parse_idx(data: bytes, *, name: str = "<bytes>", magic: int | None = None) -> np.ndarray:

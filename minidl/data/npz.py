@@ -92,6 +92,9 @@ def _npz_array(archive, key: str, path: Path) -> np.ndarray:
     try:
         return archive[key]
     except ValueError as err:
+        if "pickle" not in str(err):  # e.g. a member shorter than its header declares
+            raise DataError(f"{path}: '{key}' is corrupted or truncated: its data does not fill "
+                            f"the shape its header declares ({err})") from None
         # allow_pickle=False turns an object array into a ValueError instead of running pickle.
         raise DataError(
             f"{path}: '{key}' is an object array; refusing to unpickle it "

@@ -13,14 +13,15 @@ import numpy as np
 from tqdm import tqdm
 
 from ..plan import NonFiniteLoss, plain_step, plan
+from .divergence import DivergenceWatch, TrainingDiverged
 from .metrics import evaluate
 from .regression import evaluate_regression
+
+__all__ = ["Trainer", "TrainingDiverged", "first_non_finite_layer", "format_record"]
 
 TASKS = ("classification", "regression")
 
 
-class TrainingDiverged(RuntimeError):
-    """The loss or an activation became NaN/inf; the message names the step and the layer."""
 
 
 def first_non_finite_layer(model, x: np.ndarray) -> str:
@@ -54,6 +55,9 @@ class Trainer:
         task: ``"classification"`` (records accuracy) or ``"regression"`` (records MAE, RMSE
             and R², see ``minidl.training.regression``; ``target_scale`` turns MAE and RMSE
             of standardised targets back into the target's units).
+        divergence_factor: stop with ``TrainingDiverged`` when the loss, or a layer's weight
+            norm, grows this many times over its start (``DivergenceWatch``; finite blow-ups
+            that BatchNorm hides from the non-finite check). ``None`` turns it off.
         planned: train with ``minidl.plan`` (default; the same numbers, faster). ``False``
             runs the teaching path — each layer's own forward and backward, the optimizer's
             own ``step`` — e.g. to watch an edited layer train. Float16 training always
@@ -67,7 +71,8 @@ class Trainer:
 
     def __init__(self, model, loss_fn, optimizer, *, schedule=None, clip_norm=None,
                  callbacks=(), progress: bool = True, log=print, mixed_precision=None,
-                 planned: bool = True, task: str = "classification", target_scale: float = 1.0):
+                 planned: bool = True, task: str = "classification", target_scale: float = 1.0,
+                 divergence_factor: float | None = 1e4):
         if task not in TASKS:
             raise ValueError(f"Trainer: task must be one of {', '.join(TASKS)}, got {task!r}")
         self.task, self.target_scale = task, float(target_scale)
@@ -81,6 +86,8 @@ class Trainer:
         self.history: list[dict] = []
         self.step = 0
         self.stop_training = False
+        self.divergence = DivergenceWatch(divergence_factor) if divergence_factor is not None else None
+        self._skipped_single = False
 
     def fit(self, loader, epochs: int, *, val_data=None, test_data=None, num_classes=None,
             start_epoch: int = 0) -> list[dict]:
@@ -124,8 +131,21 @@ class Trainer:
         total_loss, correct, seen = 0.0, 0, 0
         bar = tqdm(total=loader.num_samples, desc=f"epoch {epoch}/{epochs}", unit="sample",
                    disable=not self.progress, leave=False, file=sys.stderr, dynamic_ncols=True)
+        needs_two = _normalises_over_the_batch(self.model)
         with bar:
             for xb, yb in loader:
+                if needs_two and len(yb) == 1 and seen:
+                    # The loader's remainder, a batch the user did not choose: BatchNorm cannot
+                    # normalise one sample. It is skipped, not trained on (the step still counts,
+                    # so the schedule and a resumed run's position stay where they would be).
+                    self.step += 1
+                    if not self._skipped_single:
+                        self.log(f"note: skipping the last batch of each epoch, 1 sample: BatchNorm "
+                                 f"needs 2 or more (choose a batch size that does not leave 1 of "
+                                 f"{loader.num_samples})")
+                        self._skipped_single = True
+                    bar.update(1)
+                    continue
                 loss, logits = self.train_step(xb, yb)
                 n = len(yb)
                 total_loss += loss * n
@@ -146,6 +166,8 @@ class Trainer:
         self.step += 1
         self._step_hook("on_step_begin")
         loss, logits = self._planned_step(xb, yb) if self.planned else self._teaching_step(xb, yb)
+        if self.divergence is not None:
+            self.divergence.after_step(self.step, loss, self.model)
         self._step_hook("on_step_end")
         return loss, logits
 
@@ -194,6 +216,11 @@ class Trainer:
             hook = getattr(callback, name, None)
             if hook is not None:
                 hook(self, self.step)
+
+
+def _normalises_over_the_batch(model) -> bool:
+    """Whether a training-mode layer normalises over the batch axis (BatchNorm and kin)."""
+    return any(type(m).__name__.startswith("BatchNorm") and m.training for _, m in model.named_modules())
 
 
 def format_record(record: dict, epochs: int) -> str:

@@ -1,0 +1,67 @@
+"""Seeing divergence that stays finite.
+
+The non-finite check (``NonFiniteLoss``) catches a loss that overflows. BatchNorm hides
+the usual blow-up from it: it rescales every activation, so with ``lr = 1e6`` the weights
+reach 1e17 and the loss 1e19 while everything stays finite and the run "succeeds".
+``DivergenceWatch`` compares, after each step, the loss with the first step's and — every
+``every`` steps — each parameter's norm with its norm at the start; growth by more than
+``factor`` (orders of magnitude, never a normal run's drift) raises ``TrainingDiverged``
+naming the step and the parameter (the layer).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or an activation became NaN/inf, or the loss or a weight grew by orders of
+    magnitude; the message names the step and the layer."""
+
+
+class DivergenceWatch:
+    """Raise ``TrainingDiverged`` when the loss or a parameter's norm grows ``factor``-fold.
+
+    A parameter's starting norm is floored at its RMS of 1 (√size), so zero-initialised
+    biases and BatchNorm shifts are not "infinitely" grown by their first update.
+    """
+
+    def __init__(self, factor: float = 1e4, every: int = 10):
+        if not (isinstance(factor, (int, float)) and math.isfinite(factor) and factor > 1):
+            raise ValueError(f"DivergenceWatch: factor must be a finite number > 1, got {factor!r}")
+        self.factor, self.every = float(factor), int(every)
+        self.first_loss: float | None = None
+        self.first_step = 0
+        self.start_norms: dict[str, float] | None = None
+
+    def after_step(self, step: int, loss: float, model) -> None:
+        loss = float(loss)
+        if self.first_loss is None:
+            self.first_loss, self.first_step = abs(loss), step
+            self.start_norms = {name: _floored_norm(p.data) for name, p in model.named_parameters()}
+        elif abs(loss) > self.factor * max(self.first_loss, 1e-3):
+            raise TrainingDiverged(
+                f"training diverged at step {step}: the loss grew from {self.first_loss:.4g} "
+                f"(step {self.first_step}) to {loss:.4g}; lower the learning rate")
+        if step % self.every == 0:
+            self.check_weights(step, model)
+
+    def check_weights(self, step: int, model) -> None:
+        modules = dict(model.named_modules())
+        for name, param in model.named_parameters():
+            start = (self.start_norms or {}).get(name)
+            if start is None:
+                continue
+            norm = float(np.linalg.norm(param.data.astype(np.float64, copy=False)))
+            if norm > self.factor * start or not math.isfinite(norm):
+                owner = modules.get(name.rpartition(".")[0]) if "." in name else model
+                raise TrainingDiverged(
+                    f"training diverged at step {step}: the weights of layer {name} ({owner!r}) "
+                    f"grew from norm {start:.4g} to {norm:.4g} while the loss stayed finite "
+                    "(BatchNorm can hide a blow-up from the loss); lower the learning rate")
+
+
+def _floored_norm(data: np.ndarray) -> float:
+    return max(float(np.linalg.norm(data.astype(np.float64, copy=False))), math.sqrt(data.size))

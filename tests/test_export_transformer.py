@@ -93,10 +93,13 @@ def test_every_mapped_layer_type_is_exercised_by_the_export_tests():
     tables map, so a new mapping comes with a model that exercises it."""
     core = Sequential(Normalize(E), *minidl.mlp([E, 4, 4, 2], "tanh", batchnorm=True, dropout=0.1),
                       minidl.ReLU(), minidl.Sigmoid())
-    models = [core, regression_head("float32"), block("float32", True)]
+    from minidl.nn.models import vit
+
+    models = [core, regression_head("float32"), block("float32", True), vit(rng=0)]
     used = {type(m) for model in models for _, m in model.named_modules()}
     assert set(ONNX_OPS) <= used
     assert set(TO_TORCH) <= used
     assert set(FROM_TORCH) == {"Sequential", "Linear", "ReLU", "Tanh", "Sigmoid", "Dropout", "BatchNorm1d",
                                "Normalize", "Rescale", "LayerNorm", "GELU", "Softmax", "Residual",
-                               "SelfAttention"}
+                               "SelfAttention", "PatchEmbedding", "PositionalEmbedding", "MeanOverTokens",
+                               "Tokenwise"}

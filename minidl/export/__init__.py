@@ -9,7 +9,8 @@ Example:
     >>> to_onnx(model, "model.onnx"); net = to_torch(model); back = from_torch(net)
 """
 
-from . import onnx_ops_transformer, torch_ops_transformer  # noqa: F401  (register their mappings)
+# the layer families' mapping tables register themselves on import
+from . import onnx_ops_transformer, onnx_ops_vit, torch_ops_transformer, torch_ops_vit  # noqa: F401
 from .common import ExportError
 from .onnx_export import to_onnx
 from .torch_export import from_torch, save_torch, to_torch, torch_architecture

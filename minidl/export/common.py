@@ -34,12 +34,21 @@ def model_dtype(model: Module) -> np.dtype:
 
 
 def input_width(model: Module) -> int | None:
-    """The feature count of the model's first layer that states one (``in_features`` or
-    ``num_features``), or ``None`` when no layer before it fixes the width."""
-    for _, module in model.named_modules():
-        for attribute in ("in_features", "num_features"):
-            if isinstance(getattr(module, attribute, None), int):
-                return getattr(module, attribute)
+    """The row width the model's first layer takes (``in_features``, ``num_features``, or a
+    PatchEmbedding's C·H·W), or ``None`` when that layer does not fix it (an activation, a
+    layer on (N, T, E) tokens). The first layer is found by descending into first children:
+    a width stated deeper in (a Dense inside a Residual) is not the model's input width."""
+    from ..nn.containers import Sequential
+    from ..nn.layers import PatchEmbedding
+
+    first = model
+    while isinstance(first, Sequential) and len(first):
+        first = first[0]
+    if isinstance(first, PatchEmbedding):
+        return first.in_channels * first.image_size ** 2
+    for attribute in ("in_features", "num_features"):
+        if isinstance(getattr(first, attribute, None), int):
+            return getattr(first, attribute)
     return None
 
 

@@ -38,7 +38,7 @@ def to_onnx(model: Module, path, *, input_shape: tuple | None = None, opset: int
         input_shape = (width,)
     dtype = model_dtype(model)
     element_type = onnx.helper.np_dtype_to_tensor_dtype(dtype)
-    graph = GraphBuilder(onnx.helper, onnx.numpy_helper, dtype)
+    graph = GraphBuilder(onnx.helper, onnx.numpy_helper, dtype, opset)
     graph.used.add(INPUT_NAME)
     out = export_layer(model, graph, INPUT_NAME, "")
     # The last layer's value is renamed by an Identity, so the output is always called "output".

@@ -29,8 +29,8 @@ def onnx_op(cls: type):
 class GraphBuilder:
     """The nodes and initializers of the graph being built, with unique value names."""
 
-    def __init__(self, helper, numpy_helper, dtype: np.dtype):
-        self.helper, self.numpy_helper, self.dtype = helper, numpy_helper, dtype
+    def __init__(self, helper, numpy_helper, dtype: np.dtype, opset: int):
+        self.helper, self.numpy_helper, self.dtype, self.opset = helper, numpy_helper, dtype, opset
         self.nodes, self.initializers, self.used = [], [], set()
 
     def name(self, base: str) -> str:

@@ -139,3 +139,11 @@ def test_recomputed_transformer_blocks_give_bit_identical_gradients_and_cache_le
     for plain, recomputed in zip(*grads):
         np.testing.assert_array_equal(plain, recomputed)
     assert cached[1] < cached[0] / 3
+
+
+def test_residual_float32_in_gives_float32_out_even_for_a_float64_dout():
+    block = Residual(Sequential(LayerNorm(3), GELU()))
+    out = block(np.ones((2, 3), dtype=np.float32) * np.arange(3))
+    assert out.dtype == np.float32 and block.backward(np.ones((2, 3))).dtype == np.float32
+    with pytest.raises(ValueError, match=r"expected dout of shape \(2, 3\)"):
+        block.backward(np.ones((3, 2)))

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from .checks import checked_dout
 from .module import Module
 from .registry import register_module
 
@@ -40,12 +41,13 @@ class Residual(Module):
         if out.shape != x.shape:
             raise ValueError(f"{self!r}.forward: the wrapped {self.module!r} maps {x.shape} to "
                              f"{out.shape}; a residual needs the same shape in and out")
-        self.cache = x.shape
+        self.cache = (x.shape, out.dtype)
         return x + out
 
     def backward(self, dout):
         """Y = X + f(X)  ⇒  dX = dY + f.backward(dY)  (two paths, their gradients add)."""
-        self.cached()
+        shape, dtype = self.cached()
+        dout = checked_dout(self, dout, shape, dtype)
         return dout + self.module.backward(dout)
 
     def get_config(self) -> dict:

@@ -81,3 +81,11 @@ def test_a_valid_state_still_round_trips():
     fresh.load_state_dict(opt.state_dict())
     assert fresh.steps == 1 and fresh.betas == (0.9, 0.999)
     np.testing.assert_array_equal(fresh.state["exp_avg"][0], opt.state["exp_avg"][0])
+
+
+@pytest.mark.parametrize("dout", ["abc", np.array([["a", "b"], ["c", "d"]]), np.array([[None, 1], [2, 3]])])
+def test_a_non_numeric_dout_says_what_backward_expects(dout):
+    layer = Dense(3, 2, rng=0)
+    layer(np.ones((2, 3), dtype=np.float32))
+    with pytest.raises(TypeError, match=r"Dense\(3 → 2\).backward: expected dout to be a numeric array"):
+        layer.backward(dout)

@@ -31,6 +31,9 @@ def checked_input(module, x, shape: tuple | None = None, dtype=None) -> np.ndarr
 def checked_dout(module, dout, shape: tuple, dtype=None) -> np.ndarray:
     """``dout`` as an array of the forward output's ``shape`` (and of ``dtype`` when given)."""
     dout = np.asarray(dout)
+    if dout.dtype.kind not in "biuf":
+        raise TypeError(f"{module!r}.backward: expected dout to be a numeric array (the gradient of "
+                        f"the loss with respect to the forward output), got dtype {dout.dtype}")
     if dout.shape != tuple(shape):
         raise ValueError(f"{module!r}.backward: expected dout of shape {tuple(shape)} "
                          f"(the shape of the forward output), got {dout.shape}")

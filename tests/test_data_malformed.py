@@ -185,3 +185,14 @@ def test_an_npz_member_shorter_than_its_header_is_not_blamed_on_pickling(tmp_pat
     with pytest.raises(DataError) as err:
         load_dataset(str(path))
     assert "pickle" not in str(err.value) and "x_train" in str(err.value)
+
+
+def test_train_takes_a_label_column_and_hints_at_it(tmp_path, capsys):
+    from minidl.cli import main
+
+    rows = [row.split(",") for row in _rows(60)]
+    path = _csv(tmp_path, ["a,b,c,label"] + [",".join(r[1:] + r[:1]) for r in rows])
+    assert main(["train", "--data", str(path), "--epochs", "1", "--hidden", "4", "--no-save", "--quiet"]) == 1
+    assert "--label-column -1" in capsys.readouterr().err
+    assert main(["train", "--data", str(path), "--label-column", "label", "--epochs", "1", "--hidden", "4",
+                 "--no-save", "--quiet"]) == 0

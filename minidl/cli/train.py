@@ -50,7 +50,7 @@ from .threads import ThreadCollapseWatch, blas_info, threads_from_flag
 # accuracy on Fashion-MNIST in about half a minute on two cores (README, "Quick start").
 DEFAULTS = {
     "model": "mlp", "task": "classification", "data": "fashion-mnist", "normalize": "scale",
-    "limit_train": None, "limit_test": None,
+    "limit_train": None, "limit_test": None, "label_column": 0,
     "hidden": [256, 128], "activation": "relu", "dropout": 0.1, "batchnorm": True,
     "epochs": 20, "batch_size": 128, "optimizer": "sgd", "lr": 0.1, "momentum": 0.9,
     "nesterov": True, "weight_decay": 0.0, "schedule": "cosine", "warmup": 0.5, "clip_norm": None,
@@ -73,6 +73,9 @@ def add_parser(sub) -> None:
                    help="classification (labels in the first column) or regression (a numeric target in "
                         "the first column of a CSV; reports MAE, RMSE and R², and the saved model "
                         f"predicts in the target's units) (default: {d['task']})")
+    g.add_argument("--label-column", metavar="COLUMN",
+                   help="the CSV column holding the labels: an index (-1: the last) or the header's "
+                        "name for it (default: the first column)")
     g.add_argument("--normalize", choices=["scale", "standardize", "none"],
                    help=f"feature scaling fitted on the training split (default: {d['normalize']})")
     g.add_argument("--limit-train", type=int, help="use only the first N training samples")
@@ -286,7 +289,8 @@ def load_data(s: dict) -> dict:
         ds.y_train, ds.y_test = ds.t_train.astype(s["dtype"]), ds.t_test.astype(s["dtype"])
     else:
         ds = load_dataset(s["data"], seed=s["seed"], normalize=s["normalize"],
-                          limit_train=s["limit_train"], limit_test=s["limit_test"])
+                          limit_train=s["limit_train"], limit_test=s["limit_test"],
+                          label_column=s["label_column"])
     x_train, y_train = ds.x_train.astype(s["dtype"], copy=False), ds.y_train
     val_data = None
     if s["val_split"] > 0:

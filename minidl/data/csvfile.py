@@ -291,8 +291,13 @@ def _numeric_ids(path: Path, table: Table) -> np.ndarray:
         bad |= ~np.isfinite(values) | (values != np.round(values))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
+        last = table.x[:, -1]
+        hint = ""
+        if np.array_equal(last, np.round(last)) and (last >= 0).all():
+            hint = ("; the last column holds whole numbers — if it is the label, pass "
+                    "label_column=-1 (minidl train --label-column -1)")
         raise DataError(
             f"{path}, line {table.first_line + row}: label {values[row].item()} "
-            "is not a class id (a non-negative integer)"
+            f"is not a class id (a non-negative integer){hint}"
         )
     return values.astype(np.int64)

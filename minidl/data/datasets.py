@@ -120,6 +120,7 @@ def load_dataset(
     limit_test: int | None = None,
     test_fraction: float = 0.2,
     num_classes: int | None = None,
+    label_column: int | str = 0,
 ) -> Dataset:
     """Load a data set by name or path, normalised and ready for training.
 
@@ -141,6 +142,8 @@ def load_dataset(
         test_fraction: share of a single CSV held out as test set, in (0, 1).
         num_classes: the number of classes labels must fall in; None infers it
             (class names of the source, else the largest label + 1).
+        label_column: which column of a CSV file holds the labels: an index (``-1``: the
+            last) or the header's name for it (default: the first column).
 
     Returns:
         A :class:`Dataset` with float32 (N, D) features and int64 labels.
@@ -168,7 +171,7 @@ def load_dataset(
     if isinstance(test_fraction, bool) or not 0.0 < test_fraction < 1.0:
         raise ValueError(f"load_dataset: test_fraction must be in (0, 1), got {test_fraction!r}")
 
-    raw = read_source(source, seed, test_fraction)
+    raw = read_source(source, seed, test_fraction, label_column)
     check_features(raw.x_train, f"{raw.name}: training features")
     check_features(raw.x_test, f"{raw.name}: test features")
     if raw.class_names is None:

@@ -66,13 +66,14 @@ class RawSplits:
     locate_test: Callable[[int], str]
 
 
-def read_source(source, seed, test_fraction: float) -> RawSplits:
+def read_source(source, seed, test_fraction: float, label_column: int | str = 0) -> RawSplits:
     """Read ``source`` (a name, a path or a pair of CSV paths); see :func:`load_dataset`.
 
     Args:
         source: as for :func:`minidl.data.load_dataset`.
         seed: int seed or Generator, for synthetic sets and the split of a single CSV.
         test_fraction: share of a single CSV held out as test set.
+        label_column: the label column of CSV files (see :func:`minidl.data.csvfile.read_csv`).
 
     Returns:
         The :class:`RawSplits` of the source.
@@ -88,7 +89,7 @@ def read_source(source, seed, test_fraction: float) -> RawSplits:
             )
         return _idx_dir(SHIPPED_DIR)
     if isinstance(source, (tuple, list)) and len(source) == 2:
-        return _csv_pair(Path(source[0]), Path(source[1]))
+        return _csv_pair(Path(source[0]), Path(source[1]), label_column)
     path = Path(source)
     if path.is_dir():
         return _idx_dir(path)
@@ -97,14 +98,14 @@ def read_source(source, seed, test_fraction: float) -> RawSplits:
         if suffix == ".npz":
             return _npz(path)
         if suffix == ".csv":
-            return _csv_single(path, seed, test_fraction)
+            return _csv_single(path, seed, test_fraction, label_column)
         raise DataError(
             f"{path}: unsupported file type {suffix or '(no suffix)'!r}; expected a directory of "
             "MNIST-format IDX files, an .npz or a .csv file"
         )
     if isinstance(source, str) and "," in source:
         train, test = (Path(part.strip()) for part in source.split(",", 1))
-        return _csv_pair(train, test)
+        return _csv_pair(train, test, label_column)
     if isinstance(source, str) and os.sep not in source and "/" not in source and not path.suffix:
         raise DataError(
             f"unknown data set {source!r}; choose one of {', '.join(NAMES)}, or give a path to an "
@@ -159,8 +160,8 @@ def _npz(path: Path) -> RawSplits:
     )
 
 
-def _csv_single(path: Path, seed, test_fraction: float) -> RawSplits:
-    table = read_csv(path)
+def _csv_single(path: Path, seed, test_fraction: float, label_column=0) -> RawSplits:
+    table = read_csv(path, label_column)
     (labels,), names = csv_label_ids([(path, table)])
     try:
         train, test = split_indices(
@@ -184,8 +185,8 @@ def _csv_single(path: Path, seed, test_fraction: float) -> RawSplits:
     )
 
 
-def _csv_pair(train_path: Path, test_path: Path) -> RawSplits:
-    train, test = read_csv(train_path), read_csv(test_path)
+def _csv_pair(train_path: Path, test_path: Path, label_column=0) -> RawSplits:
+    train, test = read_csv(train_path, label_column), read_csv(test_path, label_column)
     if train.x.shape[1] != test.x.shape[1]:
         raise DataError(
             f"{test_path}: has {test.x.shape[1]} feature columns "

@@ -110,7 +110,7 @@ def check_metadata(metadata, path) -> None:
         seed = metadata["seed"]
         if seed is not None and not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0):
             raise _fail(path, f"metadata 'seed' must be a non-negative integer, got {seed!r:.80}")
-    for key in ("data", "model"):
+    for key in ("data", "model", "task"):
         value = metadata.get(key)
         if value is not None and not isinstance(value, str):
             raise _fail(path, f"metadata {key!r} must be a string, got {value!r:.80}")

@@ -62,3 +62,11 @@ def test_a_last_batch_of_one_with_batchnorm_is_skipped_not_fatal(planned):
     trainer.fit(DataLoader(x, y, batch_size=32, rng=0), epochs=2)
     assert trainer.step == 2 * 5  # the skipped batch still counts: schedules and resume agree
     assert sum("skipping the last batch" in n for n in notes) == 1
+
+
+def test_an_evaluated_loss_far_above_the_start_stops_training():
+    watch = DivergenceWatch()
+    watch.after_step(1, 1.3, _model())
+    watch.after_evaluation(1, "test", 5.0)  # worse, but nothing like a blow-up
+    with pytest.raises(TrainingDiverged, match=r"by epoch 2: the test loss is 3\.871e\+05"):
+        watch.after_evaluation(2, "test", 387078.34)

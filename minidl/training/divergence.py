@@ -5,7 +5,7 @@ the usual blow-up from it: it rescales every activation, so with ``lr = 1e6`` th
 reach 1e17 and the loss 1e19 while everything stays finite and the run "succeeds".
 ``DivergenceWatch`` compares, after each step, the loss with the first step's and — every
 ``every`` steps — each parameter's norm with its norm at the start; growth by more than
-``factor`` (orders of magnitude, never a normal run's drift) raises ``TrainingDiverged``
+``factor`` (1000-fold by default: orders of magnitude, never a normal run's drift) raises ``TrainingDiverged``
 naming the step and the parameter (the layer).
 """
 
@@ -28,7 +28,7 @@ class DivergenceWatch:
     biases and BatchNorm shifts are not "infinitely" grown by their first update.
     """
 
-    def __init__(self, factor: float = 1e4, every: int = 10):
+    def __init__(self, factor: float = 1e3, every: int = 10):
         if not (isinstance(factor, (int, float)) and math.isfinite(factor) and factor > 1):
             raise ValueError(f"DivergenceWatch: factor must be a finite number > 1, got {factor!r}")
         self.factor, self.every = float(factor), int(every)
@@ -47,6 +47,13 @@ class DivergenceWatch:
                 f"(step {self.first_step}) to {loss:.4g}; lower the learning rate")
         if step % self.every == 0:
             self.check_weights(step, model)
+
+    def after_evaluation(self, epoch: int, split: str, loss: float) -> None:
+        """An evaluated loss (eval mode: BatchNorm's running statistics) far above the start."""
+        if self.first_loss is not None and not abs(float(loss)) <= self.factor * max(self.first_loss, 1e-3):
+            raise TrainingDiverged(
+                f"training diverged by epoch {epoch}: the {split} loss is {float(loss):.4g}, against "
+                f"{self.first_loss:.4g} at step {self.first_step}; lower the learning rate")
 
     def check_weights(self, step: int, model) -> None:
         modules = dict(model.named_modules())

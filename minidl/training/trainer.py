@@ -72,7 +72,7 @@ class Trainer:
     def __init__(self, model, loss_fn, optimizer, *, schedule=None, clip_norm=None,
                  callbacks=(), progress: bool = True, log=print, mixed_precision=None,
                  planned: bool = True, task: str = "classification", target_scale: float = 1.0,
-                 divergence_factor: float | None = 1e4):
+                 divergence_factor: float | None = 1e3):
         if task not in TASKS:
             raise ValueError(f"Trainer: task must be one of {', '.join(TASKS)}, got {task!r}")
         self.task, self.target_scale = task, float(target_scale)
@@ -109,6 +109,10 @@ class Trainer:
                                    for key, value in self.evaluate(data, num_classes).items()})
             record["lr"] = self.optimizer.lr
             record["seconds"] = time.perf_counter() - started
+            if self.divergence is not None:
+                for split in ("val", "test"):
+                    if f"{split}_loss" in record:
+                        self.divergence.after_evaluation(epoch, split, record[f"{split}_loss"])
             self.history.append(record)
             self.log(format_record(record, epochs))
             for callback in self.callbacks:

@@ -3,7 +3,6 @@ engine, and PyTorch's Conv2d for the patch cut."""
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +24,7 @@ def test_patch_embedding_matches_finite_differences_and_the_engine(n, grid, p, c
 
 
 def test_patch_embedding_is_a_strided_conv2d_flattened_to_tokens():
+    torch = pytest.importorskip("torch")  # a local comparison only, never needed in CI
     layer = PatchEmbedding(8, 4, 5, in_channels=2, rng=0, dtype="float64")
     x = np.random.default_rng(1).standard_normal((3, 2 * 64))
     conv = torch.nn.Conv2d(2, 5, 4, stride=4, dtype=torch.float64)

@@ -91,3 +91,16 @@ def test_unwritable_out_is_a_clear_error(trained_run, tmp_path, capsys):
 def test_format_is_required(trained_run, capsys):
     assert main(["export", str(trained_run), "--out", "x.onnx"]) == 2
     assert "--format" in capsys.readouterr().err
+
+
+def test_vit_run_exports_to_onnx(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    run = tmp_path / "vit"
+    assert main(["train", "--model", "vit", "--limit-train", "200", "--limit-test", "100", "--epochs", "1",
+                 "--quiet", "--out", str(run)]) == 0
+    out = tmp_path / "vit.onnx"
+    assert main(["export", str(run), "--format", "onnx", "--out", str(out)]) == 0
+    model = minidl.load(run / "model.npz").eval()
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    x = raw_rows(model, 3)
+    np.testing.assert_allclose(session.run(None, {"input": x})[0], model(x), rtol=1e-5, atol=1e-5)

@@ -1,5 +1,5 @@
 """PyTorch export and import: to_torch and from_torch round trips give the same outputs and
-weights (float64, rtol 1e-10); missing torch is a clear message, not an ImportError."""
+weights (float64, rtol 1e-10). (Missing torch: tests/test_export_missing.py.)"""
 
 from __future__ import annotations
 

@@ -246,3 +246,22 @@ def test_regression_refuses_text_targets(tmp_path, capsys):
     data.write_text("y,a\nlow,1\nhigh,2\nlow,3\nhigh,4\nlow,5\n")
     assert main(["train", "--task", "regression", "--data", str(data), "--quiet", "--no-save"]) == 1
     assert "is not a number" in capsys.readouterr().err
+
+
+def test_a_label_last_file_is_read_the_same_way_by_eval_and_predict(tmp_path, capsys):
+    first = write_csv(tmp_path / "first.csv", 150, 0).read_text().splitlines()
+    last = [",".join([*line.split(",")[1:], line.split(",")[0]]) for line in first]  # label moved last
+    data = tmp_path / "last.csv"
+    data.write_text("\n".join(last) + "\n")
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(data), "--label-column", "-1", "--epochs", "20",
+                 "--normalize", "standardize", "--quiet", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(out), "--data", str(data), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["samples"] == 150
+    unlabelled = tmp_path / "features.csv"
+    unlabelled.write_text("\n".join(line.rsplit(",", 1)[0] for line in last) + "\n")
+    assert main(["predict", str(out), "--data", str(unlabelled)]) == 0
+    predicted = capsys.readouterr().out.splitlines()[1:]
+    truth = [line.rsplit(",", 1)[1] for line in last[1:]]
+    assert np.mean(np.array(predicted) == np.array(truth)) > 0.85

@@ -45,8 +45,10 @@ class RegressionSet:
                 f"normalize={self.normalizer.mode!r})")
 
 
-def load_regression_set(source, *, seed, normalize: str, limit_train=None, limit_test=None) -> RegressionSet:
-    """Read ``source`` (one CSV, split at random, or ``"train.csv,test.csv"``) for regression."""
+def load_regression_set(source, *, seed, normalize: str, limit_train=None, limit_test=None,
+                        label_column=0) -> RegressionSet:
+    """Read ``source`` (one CSV, split at random, or ``"train.csv,test.csv"``) for regression;
+    ``label_column`` (an index or a header name) holds the target."""
     parts = [Path(p.strip()) for p in str(source).split(",")]
     if not all(p.suffix.lower() == ".csv" for p in parts) or len(parts) > 2:
         raise DataError(f"--task regression reads a CSV file whose first column is the target (or "
@@ -54,7 +56,7 @@ def load_regression_set(source, *, seed, normalize: str, limit_train=None, limit
     for path in parts:
         if not path.is_file():
             raise DataError(f"{path}: no such file")
-    tables = [read_csv(p) for p in parts]
+    tables = [read_csv(p, label_column=label_column) for p in parts]
     targets = [_targets(p, t) for p, t in zip(parts, tables, strict=True)]
     if len(parts) == 1:
         try:

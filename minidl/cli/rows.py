@@ -22,6 +22,7 @@ from ..data import DataError, load_dataset
 from ..data.csvfile import read_csv
 from ..data.sources import NAMES
 from ..io.model_file import load_with_metadata
+from ..nn.containers import Sequential
 from .regression_data import load_regression_set
 
 
@@ -55,11 +56,13 @@ def load_for_rows(given: str):
 
 
 def input_width(model) -> int | None:
-    """The number of features the model's first layer takes, when it says."""
-    for _, module in model.named_modules():
-        for attribute in ("num_features", "in_features"):
-            if isinstance(getattr(module, attribute, None), int):
-                return getattr(module, attribute)
+    """The number of features the model's first layer takes, when it says (None otherwise)."""
+    first = model
+    while isinstance(first, Sequential) and len(first):  # the leaf the rows go into first
+        first = next(iter(first))
+    for attribute in ("num_features", "in_features"):
+        if isinstance(getattr(first, attribute, None), int):
+            return getattr(first, attribute)
     return None
 
 
@@ -68,7 +71,7 @@ def read_rows(data, model, model_file: Path, meta: dict, *, seed=0, need_labels:
     if data is None:
         return _training_test_split(model_file, meta, seed)
     if str(data).lower().endswith(".csv") and "," not in str(data):
-        return _csv_rows(Path(data), input_width(model), need_labels)
+        return _csv_rows(Path(data), input_width(model), need_labels, _label_column(meta, model_file))
     ds = load_dataset(data, normalize="none", seed=seed)
     return Rows(ds.x_test, ds.y_test, str(data), whole_file=False, class_names=ds.class_names)
 
@@ -79,11 +82,12 @@ def _training_test_split(model_file: Path, meta: dict, seed) -> Rows:
         raise DataError(f"{model_file}: its record of the training data is {recorded!r}, not a name "
                         "or a path; give the rows to evaluate with --data FILE")
     source = recorded if recorded in NAMES else _find(recorded, model_file)
+    label_column = _label_column(meta, model_file)
     if meta.get("task") == "regression":  # the same split, targets in their own units
-        reg = load_regression_set(source, seed=seed, normalize="none")
+        reg = load_regression_set(source, seed=seed, normalize="none", label_column=label_column)
         targets = reg.t_test[:, 0].astype(np.float64) * reg.target_std + reg.target_mean
         return Rows(reg.x_test, targets, source, whole_file=False)
-    ds = load_dataset(source, normalize="none", seed=seed)
+    ds = load_dataset(source, normalize="none", seed=seed, label_column=label_column)
     return Rows(ds.x_test, ds.y_test, source, whole_file=False, class_names=ds.class_names)
 
 
@@ -100,15 +104,25 @@ def _find(recorded: str, model_file: Path) -> str:
     return ",".join(found)
 
 
-def _csv_rows(path: Path, width: int | None, need_labels: bool) -> Rows:
-    table = read_csv(path)  # reads the first column as a label column
+def _label_column(meta: dict, model_file: Path):
+    column = meta.get("label_column", 0)  # where the training file had its labels
+    if isinstance(column, bool) or not isinstance(column, (int, str)):
+        raise DataError(f"{model_file}: its record of the label column is {column!r}, not an index or a name")
+    return int(column) if isinstance(column, str) and column.lstrip("-").isdigit() else column
+
+
+def _csv_rows(path: Path, width: int | None, need_labels: bool, label_column=0) -> Rows:
+    table = read_csv(path, label_column=label_column)  # that column as labels, the rest as features
     if width is None or table.x.shape[1] == width:
         return Rows(table.x, table.labels, str(path), whole_file=True)
     if table.x.shape[1] + 1 == width and table.labels.dtype.kind in "iuf":
         if need_labels:
             raise DataError(f"{path}: has {width} columns, all features for this model, and no label "
                             "column; evaluating needs labels (minidl predict takes unlabelled rows)")
-        return Rows(np.column_stack([table.labels, table.x]), None, str(path), whole_file=True)
+        # No label column after all: the column read as labels is a feature, put back in its place.
+        where = label_column % width if isinstance(label_column, int) else table.columns.index(label_column)
+        x = np.insert(table.x.astype(np.float64), where, table.labels, axis=1)
+        return Rows(x, None, str(path), whole_file=True)
     raise DataError(f"{path}: has {table.x.shape[1] + 1} columns, but the model takes {width} features "
                     f"(a file with a label column first has {width + 1}; one without, {width})")
 
@@ -149,7 +163,6 @@ def taking_raw_features(model, meta: dict):
     """``model`` with its input normalisation in front. Models saved before the normalisation
     became their first layer kept it in the metadata; put it in front for them."""
     from ..data import Normalizer
-    from ..nn.containers import Sequential
     from ..nn.layers import Normalize
 
     first = next(iter(model)) if isinstance(model, Sequential) and len(model) else model

@@ -285,7 +285,8 @@ def load_data(s: dict) -> dict:
     init_seed, split_seed, shuffle_seed = np.random.SeedSequence(s["seed"]).spawn(3)
     if s["task"] == "regression":
         ds = load_regression_set(s["data"], seed=s["seed"], normalize=s["normalize"],
-                                 limit_train=s["limit_train"], limit_test=s["limit_test"])
+                                 limit_train=s["limit_train"], limit_test=s["limit_test"],
+                                 label_column=s["label_column"])
         ds.y_train, ds.y_test = ds.t_train.astype(s["dtype"]), ds.t_test.astype(s["dtype"])
     else:
         ds = load_dataset(s["data"], seed=s["seed"], normalize=s["normalize"],
@@ -316,6 +317,7 @@ class Run:
         self.regression = s["task"] == "regression"
         self.loss_fn = MSELoss() if self.regression else SoftmaxCrossEntropy()
         self.metadata = {"data": data_reference(s["data"]), "seed": s["seed"], "task": s["task"],
+                         "label_column": s["label_column"],
                          "class_names": self.ds.class_names, "model": s["model"]}
         self.stopper = None
 

@@ -15,19 +15,22 @@ from .. import nn  # noqa: F401  (importing the layers registers the built-in mo
 from ..nn.module import Module
 from ..nn.registry import is_registered, registered_module, registered_names
 from .npz import FileFormatError, read_npz, write_npz
-from .validate import check_architecture, check_claimed, check_finite, check_metadata
+from .validate import MAX_DEPTH, check_architecture, check_claimed, check_finite, check_metadata
 
 
-def architecture(module: Module) -> dict:
+def architecture(module: Module, depth: int = 0) -> dict:
     """A JSON-ready description of ``module``: type, constructor config and children."""
     name = type(module).__name__
+    if depth > MAX_DEPTH:  # load refuses such files, so save does not write them
+        raise ValueError(f"save: the model nests containers deeper than {MAX_DEPTH} levels; "
+                         "minidl model files stop there")
     if not is_registered(module):
         raise TypeError(
             f"save: cannot describe {name}: it is not a registered module type. Decorate the class "
             f"with @minidl.register_module (registered now: {', '.join(registered_names())})"
         )
     return {"type": name, "config": module.get_config(),
-            "children": [architecture(child) for _, child in module.children()]}
+            "children": [architecture(child, depth + 1) for _, child in module.children()]}
 
 
 def build(spec: dict) -> Module:

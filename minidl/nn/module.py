@@ -100,6 +100,9 @@ class Module:
         if value is target:  # `self.dW += g` rebinds the name to the array it updated in place
             return
         value = np.asarray(value)
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"{self!r}: cannot assign {name} from an array of {value.dtype} values, "
+                            f"expected real numbers (as {target.dtype})")
         if value.shape != target.shape:
             raise ValueError(f"{self!r}: cannot assign {name} of shape {value.shape}, "
                              f"expected {target.shape}")

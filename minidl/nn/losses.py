@@ -103,7 +103,9 @@ class MSELoss(Loss):
             raise ValueError("MSELoss: prediction or target contains NaN or inf")
         diff = pred - np.asarray(target, dtype=pred.dtype)
         self.cache = diff
-        return float(np.mean(diff * diff))
+        # a float16 square overflows past 256: sum the squares in float32
+        wide = diff.astype(np.float32) if diff.dtype == np.float16 else diff
+        return float(np.mean(wide * wide))
 
     def backward(self, dout: float = 1.0) -> np.ndarray:
         """∂L/∂pred = 2 (pred − target) / M, times ``dout``."""

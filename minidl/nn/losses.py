@@ -37,28 +37,57 @@ class SoftmaxCrossEntropy(Loss):
     ``L = −(1/N) Σ_n Σ_i Y[n,i] log P[n,i]`` with ``P = softmax(Z)``, computed as
     ``log P = Z − logsumexp(Z)`` so that logits of ±1e4 stay exact.
 
+    Sequences: logits (N, T, C) with labels (N, T) (or probabilities (N, T, C)) are the
+    M = N·T rows of one (M, C) batch, so L is the mean over all positions. With
+    ``ignore_index=k`` (class ids only; k may lie outside [0, C), e.g. −100, as in
+    PyTorch) positions labelled k contribute nothing and L is the mean over the K kept
+    positions, ``L = −(1/K) Σ_{kept m} log P[m, y_m]`` (``docs/derivations/recurrent.md`` §5).
+    A batch with every position ignored has K = 0: its loss and gradient are 0 (PyTorch
+    gives nan there).
+
+    Args:
+        ignore_index: a label whose positions are left out of the loss, or None.
+
     Args (of ``forward``):
-        logits: Z, shape (N, C), finite floats.
-        target: int class ids of shape (N,) in ``[0, C)``, or one-hot /
-            probability rows of shape (N, C).
+        logits: Z, shape (N, C) or (N, ..., C), finite floats.
+        target: int class ids of shape Z.shape[:-1] in ``[0, C)`` (or ``ignore_index``),
+            or one-hot / probability rows of Z's shape.
 
     Example:
         >>> loss_fn = SoftmaxCrossEntropy()
         >>> round(loss_fn(np.zeros((2, 4)), np.array([0, 3])), 4)  # ln 4
         1.3863
+        >>> padded = SoftmaxCrossEntropy(ignore_index=-100)
+        >>> round(padded(np.zeros((1, 3, 4)), np.array([[1, -100, 2]])), 4)  # two kept positions
+        1.3863
     """
+
+    def __init__(self, ignore_index: int | None = None):
+        if ignore_index is not None and (isinstance(ignore_index, bool)
+                                         or not isinstance(ignore_index, (int, np.integer))):
+            raise TypeError(f"SoftmaxCrossEntropy: ignore_index must be an int or None, "
+                            f"got {ignore_index!r}")
+        self.ignore_index = None if ignore_index is None else int(ignore_index)
 
     def forward(self, logits, target) -> float:
         z = _check_logits(logits)
-        y = check_target(target, z.shape)
-        n = z.shape[0]
-        shifted = z - z.max(axis=1, keepdims=True)  # log-sum-exp: every entry ≤ 0, Σ exp ≥ 1
-        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, C), log P
-        if y.ndim == 1:
-            loss = -log_p[np.arange(n), y].sum() / n
+        y = check_target(target, z.shape, self.ignore_index)
+        c = z.shape[-1]
+        rows = z.reshape(-1, c)                                  # (M, C)
+        shifted = rows - rows.max(axis=1, keepdims=True)  # log-sum-exp: every entry ≤ 0, Σ exp ≥ 1
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (M, C), log P
+        if y.ndim == z.ndim - 1:  # class ids
+            ids = y.reshape(-1)                                  # (M,)
+            kept = np.ones(ids.shape, bool) if self.ignore_index is None else ids != self.ignore_index
+            ids = np.where(kept, ids, 0)  # any valid column for ignored rows: they are masked out
+            count = int(kept.sum())
+            picked = log_p[np.arange(len(ids)), ids]             # (M,), log P[m, y_m]
+            loss = -picked[kept].sum() / max(count, 1)
+            self.cache = (np.exp(log_p), ids, kept, count, z.shape)
         else:
-            loss = -(y * log_p).sum() / n
-        self.cache = (np.exp(log_p), y)  # P and Y: all that (P − Y)/N needs
+            y = y.reshape(-1, c)                                 # (M, C)
+            loss = -(y * log_p).sum() / rows.shape[0]
+            self.cache = (np.exp(log_p), y, None, rows.shape[0], z.shape)
         return float(loss)
 
     def backward(self, dout: float = 1.0) -> np.ndarray:
@@ -66,18 +95,24 @@ class SoftmaxCrossEntropy(Loss):
 
         That is for target rows summing to 1 (ids, one-hot, probabilities); for target
         rows of any other total the same derivation gives (P·Σ_i Y_i − Y) / N, which is
-        what is computed then. ``dout`` scales the result (∂(loss)/∂L: 1 by default, the
-        loss scale in mixed precision).
+        what is computed then. With ignored positions, N is the count K of kept ones and
+        the rows of ignored positions are 0. ``dout`` scales the result (∂(loss)/∂L: 1
+        by default, the loss scale in mixed precision).
         """
-        p, y = self.cached()  # (N, C)
-        n = p.shape[0]
-        if y.ndim == 1:  # class ids: Y is one-hot, so P − Y subtracts 1 at each row's class
+        p, y, kept, count, shape = self.cached()  # P: (M, C)
+        if kept is not None:  # class ids: Y is one-hot, so P − Y subtracts 1 at each row's class
             dz = p.copy()
-            dz[np.arange(n), y] -= 1
+            dz[np.arange(len(y)), y] -= 1
+            dz[~kept] = 0
         else:
             y = np.asarray(y, dtype=p.dtype)
             dz = p * y.sum(axis=1, keepdims=True) - y
-        return dz * p.dtype.type(dout / n)
+        return (dz * p.dtype.type(dout / max(count, 1))).reshape(shape)
+
+    def __repr__(self) -> str:
+        if self.ignore_index is None:
+            return "SoftmaxCrossEntropy()"
+        return f"SoftmaxCrossEntropy(ignore_index={self.ignore_index})"
 
 
 class MSELoss(Loss):
@@ -115,11 +150,11 @@ class MSELoss(Loss):
 
 def _check_logits(logits) -> np.ndarray:
     z = as_array(logits, "SoftmaxCrossEntropy")
-    if z.ndim != 2:
+    if z.ndim < 2:
         raise ValueError(f"SoftmaxCrossEntropy: expected logits of shape (N, C), got {z.shape}")
     if z.shape[0] == 0:
         raise ValueError(f"SoftmaxCrossEntropy: got an empty batch, logits of shape {z.shape}")
-    if z.shape[1] == 0:
+    if z.shape[-1] == 0:
         raise ValueError(f"SoftmaxCrossEntropy: logits of shape {z.shape} have no classes")
     if z.dtype.kind != "f":
         z = z.astype(np.float64)
@@ -131,24 +166,30 @@ def _check_logits(logits) -> np.ndarray:
     return z
 
 
-def check_target(target, logits_shape: tuple) -> np.ndarray:
-    """Class ids (N,) in [0, C) or probability rows (N, C) for logits of ``logits_shape``;
-    a clear error otherwise (the planned loss checks with it too)."""
-    n, c = logits_shape
+def check_target(target, logits_shape: tuple, ignore_index: int | None = None) -> np.ndarray:
+    """Class ids of shape logits_shape[:-1] in [0, C) (or ``ignore_index``) or probability
+    rows of ``logits_shape`` for logits of that shape; a clear error otherwise (the
+    planned loss checks with it too)."""
+    c = logits_shape[-1]
+    ids_shape = tuple(logits_shape[:-1])
     y = np.asarray(target)
-    if y.shape == (n,):
+    if y.shape == ids_shape:
         if y.dtype.kind not in "iu":
             raise TypeError(
                 f"SoftmaxCrossEntropy: class ids must be integers, got dtype {y.dtype}; "
-                f"pass one-hot or probability targets with shape ({n}, {c}) instead"
+                f"pass one-hot or probability targets with shape {tuple(logits_shape)} instead"
             )
-        if y.min() < 0 or y.max() >= c:
-            label = y[np.argmax((y < 0) | (y >= c))]
+        bad = (y < 0) | (y >= c)
+        if ignore_index is not None:
+            bad &= y != ignore_index
+        if bad.any():
+            label = y[bad].flat[0]
             raise IndexError(
-                f"SoftmaxCrossEntropy: label {label} is out of range for {c} classes (valid 0..{c - 1})"
+                f"SoftmaxCrossEntropy: label {label} is out of range for {c} classes (valid 0..{c - 1}"
+                + ("" if ignore_index is None else f", or ignore_index={ignore_index}") + ")"
             )
         return y
-    if y.shape == (n, c):
+    if y.shape == tuple(logits_shape):
         if y.dtype.kind not in "biuf":
             raise TypeError(f"SoftmaxCrossEntropy: targets must be numeric, got dtype {y.dtype}")
         if not np.isfinite(y).all():
@@ -156,7 +197,8 @@ def check_target(target, logits_shape: tuple) -> np.ndarray:
         if (y < 0).any():
             raise ValueError("SoftmaxCrossEntropy: target probabilities must be ≥ 0, got a negative entry")
         return y
+    ids = "(" + ", ".join(str(d) for d in ids_shape) + ("," if len(ids_shape) == 1 else "") + ")"
     raise ValueError(
-        f"SoftmaxCrossEntropy: expected targets of shape ({n},) (class ids) or ({n}, {c}) "
-        f"(probabilities) for logits of shape {logits_shape}, got {y.shape}"
+        f"SoftmaxCrossEntropy: expected targets of shape {ids} (class ids) or {tuple(logits_shape)} "
+        f"(probabilities) for logits of shape {tuple(logits_shape)}, got {y.shape}"
     )

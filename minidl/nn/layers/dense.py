@@ -24,7 +24,8 @@ class Dense(Module):
         init: weight initialiser name (``minidl.nn.init.INITIALIZERS``); the bias starts at 0.
 
     Shape:
-        X: (N, D) → Z: (N, H).
+        X: (N, D) → Z: (N, H); more generally (N, ..., D) → (N, ..., H), the same map on
+        every row of the last axis (each time step of an (N, T, D) sequence).
 
     Attributes:
         W: (D, H) weights, ``dW`` their gradient; b: (H,) bias, ``db`` its gradient.
@@ -47,22 +48,31 @@ class Dense(Module):
         self.b = Parameter(np.zeros(self.out_features, dtype=self.dtype))
 
     def forward(self, x) -> np.ndarray:
-        """Z = X W + b, caching X for ``dW = Xᵀ dZ``."""
-        x = checked_input(self, x, (None, self.in_features), self.dtype)
+        """Z = X W + b, caching X for ``dW = Xᵀ dZ``.
+
+        An (N, ..., D) input is read as its rows: X.reshape(M, D) with M = N·…, the
+        output reshaped back to (N, ..., H). A reshape moves no numbers.
+        """
+        x = checked_input(self, x, _expected_shape(x, self.in_features), self.dtype)
         self.cache = x
-        return x @ self.W + self.b  # (N, H)
+        rows = x.reshape(-1, self.in_features)                          # (M, D)
+        z = rows @ self.W + self.b                                      # (M, H)
+        return z.reshape(x.shape[:-1] + (self.out_features,))           # (N, ..., H)
 
     def backward(self, dout) -> np.ndarray:
         """Z = X W + b  ⇒  dX = dZ Wᵀ,  dW += Xᵀ dZ,  db += Σ_n dZ[n].
 
         The three boxed equations of ``backprop-mlp-layers.md`` §8; the parameter
-        gradients accumulate (``+=``) so two backward calls add up.
+        gradients accumulate (``+=``) so two backward calls add up. For (N, ..., D)
+        inputs the sums run over all M rows (every sample and time step).
         """
         x = self.cached()
-        dout = checked_dout(self, dout, (x.shape[0], self.out_features), self.dtype)
-        self.dW += x.T @ dout         # (D, H)
-        self.db += dout.sum(axis=0)   # (H,)
-        return dout @ self.W.T        # (N, D)
+        dout = checked_dout(self, dout, x.shape[:-1] + (self.out_features,), self.dtype)
+        rows = x.reshape(-1, self.in_features)            # (M, D)
+        drows = dout.reshape(-1, self.out_features)       # (M, H)
+        self.dW += rows.T @ drows         # (D, H)
+        self.db += drows.sum(axis=0)      # (H,)
+        return (drows @ self.W.T).reshape(x.shape)        # (N, ..., D)
 
     def get_config(self) -> dict:
         return {"in_features": self.in_features, "out_features": self.out_features,
@@ -74,3 +84,10 @@ class Dense(Module):
     def __repr__(self) -> str:
         # Used inside error messages while __init__ is still running, hence getattr.
         return f"Dense({getattr(self, 'in_features', '?')} → {getattr(self, 'out_features', '?')})"
+
+
+def _expected_shape(x, width: int) -> tuple:
+    """(N, width) for inputs of up to two axes, (N, ·, …, width) for more: the shape
+    ``checked_input`` holds x to (only the last axis is fixed)."""
+    ndim = np.ndim(x)
+    return (None, width) if ndim <= 2 else (None,) * (ndim - 1) + (width,)

@@ -10,14 +10,16 @@ from ...nn.losses import check_target
 class CrossEntropyKernel:
     """``SoftmaxCrossEntropy`` on class ids, fused: with s = Z − max Z (row-wise) and
     S = Σ exp(s), the loss is mean(log S − s_y) and P = exp(s)/S, one pass of exp for both,
-    all in one reused (N, C) array that becomes ∂L/∂Z = (P − Y)/N. Probability targets (and
-    anything else) take the loss's own methods."""
+    all in one reused (N, C) array that becomes ∂L/∂Z = (P − Y)/N. Probability targets,
+    sequence logits (N, T, C), an ``ignore_index`` (and anything else) take the loss's own
+    methods."""
 
     def __init__(self, loss_fn):
         self.loss_fn = loss_fn
 
     def forward(self, z, y, ws) -> float:
-        self.own_methods = not (isinstance(y, np.ndarray) and y.ndim == 1 and z.ndim == 2)
+        self.own_methods = not (isinstance(y, np.ndarray) and y.ndim == 1 and z.ndim == 2
+                                and getattr(self.loss_fn, "ignore_index", None) is None)
         if self.own_methods:
             return self.loss_fn(z, y)
         y = check_target(y, z.shape)

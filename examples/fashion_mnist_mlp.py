@@ -37,7 +37,8 @@ def main(argv=None):
                              warmup_epochs=0.5)
 
     # train: the same loop the CLI uses, one summary line per epoch
-    trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer, schedule=schedule, progress=False)
+    trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer, schedule=schedule, progress=False,
+                      log=print)
     started = time.perf_counter()
     trainer.fit(loader, args.epochs, test_data=(ds.x_test, ds.y_test), num_classes=ds.num_classes)
     print(f"trained in {time.perf_counter() - started:.1f}s")

@@ -128,7 +128,9 @@ def test_confusion_matrix_and_evaluate():
     model = Sequential(Dense(2, 2, rng=0, dtype="float64"), ReLU())
     x, y = np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0, 1])
     result = evaluate(model, SoftmaxCrossEntropy(), x, y, 2)
-    assert set(result) == {"loss", "accuracy", "per_class_accuracy", "confusion_matrix"}
+    assert set(result) == {"loss", "accuracy", "per_class_accuracy", "confusion_matrix",
+                           "precision", "recall", "f1", "support",
+                           "macro_precision", "macro_recall", "macro_f1"}
     assert result["confusion_matrix"].sum() == 2
 
 

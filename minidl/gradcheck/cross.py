@@ -26,6 +26,7 @@ import numpy as np
 from ..autodiff import Tensor, backprop
 from .engine_forms import Params, engine_form, engine_forward, engine_loss
 from .frozen import frozen
+from .inplace import inplace_row
 from .numerical import tolerances
 from .report import GradcheckReport, TensorCheck, compare, one_line
 
@@ -54,7 +55,8 @@ def cross_check(model, x, targets, loss_fn, *, rtol=None, atol=None) -> Gradchec
 
     Returns:
         A ``GradcheckReport`` with rows ``loss``, ``dx`` and one per parameter
-        (``0.W``, ``0.b``, …). The model's ``.grad`` arrays, buffers and random
+        (``0.W``, ``0.b``, …), and a failing row ``input`` naming the layer when a
+        forward modifies its input array in place. The model's ``.grad`` arrays, buffers and random
         streams are left as they were.
 
     Raises:
@@ -70,10 +72,12 @@ def cross_check(model, x, targets, loss_fn, *, rtol=None, atol=None) -> Gradchec
     named = list(model.named_parameters())
     x = np.array(x, dtype=_work_dtype(x, [p for _, p in named]), copy=True)
     rtol, atol = engine_tolerances(x.dtype, rtol, atol)
+    modified = inplace_row(model, x)
     with frozen(model):
+        # The engine gets its own copy first: a forward that writes into x must not move it.
+        tensors = [Tensor(x.copy(), requires_grad=True)]
         loss_value, hand, notes = _hand_written(model, x, targets, loss_fn, named)
 
-        tensors = [Tensor(x.copy(), requires_grad=True)]
         tensors += [Tensor(param.data.copy(), requires_grad=True) for _, param in named]
         params = Params({name: t for (name, _), t in zip(named, tensors[1:], strict=True)})
         engine_value = engine_loss(loss_fn, engine_forward(model, tensors[0], params), targets)
@@ -81,8 +85,11 @@ def cross_check(model, x, targets, loss_fn, *, rtol=None, atol=None) -> Gradchec
 
     title = f"cross_check {one_line(model)} + {loss_fn!r}"
     names = ["dx"] + [name for name, _ in named]
-    return _report(title, x.dtype, rtol, atol, (loss_value, engine_value.data), names, hand, engine,
-                   notes)
+    report = _report(title, x.dtype, rtol, atol, (loss_value, engine_value.data), names, hand,
+                     engine, notes)
+    if modified is not None:
+        report.rows.insert(0, modified)
+    return report
 
 
 def _hand_written(model, x, targets, loss_fn, named):

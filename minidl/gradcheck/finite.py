@@ -19,6 +19,7 @@ import numpy as np
 from .._validate import as_generator
 from .directional import check_directional
 from .frozen import frozen
+from .inplace import inplace_row
 from .kinks import central_with_kinks
 from .numerical import check_precision, tolerances
 from .probe import probe, run_backward_twice
@@ -42,7 +43,8 @@ def check_module(module, x, *, rng=None, rtol=None, atol=None, eps=None,
     Returns:
         A ``GradcheckReport`` with rows ``dx`` and one per parameter (``W``, ``0.b``, …).
         The report also says whether ``backward`` accumulates (a second call must
-        double every gradient). The module is left as it was (``frozen``).
+        double every gradient), and fails with a row ``input`` naming the layer when a
+        forward modifies its input array in place. The module is left as it was (``frozen``).
 
     Example:
         >>> check_module(Dense(3, 2, rng=0, dtype="float64"), np.ones((4, 3)), rng=0).ok
@@ -59,6 +61,9 @@ def check_module(module, x, *, rng=None, rtol=None, atol=None, eps=None,
     rtol, atol = tolerances(x.dtype, rtol, atol)
     title = f"check_module {one_line(module)}  [{x.dtype}, rtol {rtol:g}, atol {atol:g}]"
     report = GradcheckReport(title)
+    modified = inplace_row(module, x)
+    if modified is not None:  # the finite differences below would nudge a moving x
+        report.rows.append(modified)
     with frozen(module):
         G, loss = probe(module, x, as_generator(rng))
         named = list(module.named_parameters()) if check_params else []
@@ -73,8 +78,12 @@ def check_module(module, x, *, rng=None, rtol=None, atol=None, eps=None,
     return report
 
 
-def check_loss(loss_fn, pred, target, *, rtol=None, atol=None, eps=None) -> GradcheckReport:
+def check_loss(loss_fn, pred, target, *, rng=None, rtol=None, atol=None,
+               eps=None) -> GradcheckReport:
     """Compare ``loss_fn.backward()`` with central differences of ``loss_fn(pred, target)``.
+
+    Takes the same keywords as ``check_module``, so one call shape checks either; ``rng``
+    draws nothing here: a loss is already a scalar, no random probe G is needed.
 
     Example:
         >>> check_loss(SoftmaxCrossEntropy(), np.zeros((2, 3)), np.array([0, 2])).ok

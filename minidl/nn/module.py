@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from . import prediction
+from . import prediction, summary
 
 
 class Parameter:
@@ -258,12 +258,17 @@ class Module:
         for name, target in targets.items():
             np.copyto(target, state[name], casting="same_kind")
 
+    def summary(self, batch) -> str:
+        """A table of layers, output shapes, parameters and cached bytes (``nn.summary``)."""
+        return summary.summary(self, batch)
+
     def get_config(self) -> dict:
         """Constructor arguments that rebuild this module's architecture (used by ``save``)."""
         return {}
 
     # ------------------------------------------------------------------- repr
     def extra_repr(self) -> str:
+        """What goes between the parentheses of this module's repr (``784 → 256``)."""
         return ""
 
     def __repr__(self) -> str:

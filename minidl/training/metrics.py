@@ -1,4 +1,12 @@
-"""Evaluation: loss, accuracy, per-class accuracy and the confusion matrix of a classifier."""
+"""Evaluation: loss, accuracy, per-class accuracy, precision, recall and F1, and the confusion
+matrix of a classifier.
+
+From the confusion matrix ``C`` (rows: true class, columns: predicted), per class k:
+``precision_k = C[k, k] / Σ_i C[i, k]``, ``recall_k = C[k, k] / Σ_j C[k, j]`` and
+``F1_k = 2 · precision_k · recall_k / (precision_k + recall_k)``; a ratio with nothing
+to divide by is 0 (scikit-learn's ``zero_division=0``). The macro averages are the plain
+means over the classes (every class counts the same, however rare).
+"""
 
 from __future__ import annotations
 
@@ -22,19 +30,42 @@ def predict_logits(model, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
         model.train(was_training)
 
 
-def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray, num_classes: int,
+def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray, num_classes: int | None = None,
              batch_size: int = 1000) -> dict:
-    """Mean loss, accuracy, per-class accuracy and confusion matrix of ``model`` on (x, y).
+    """Mean loss, accuracy, per-class metrics and confusion matrix of ``model`` on (x, y).
+
+    Args:
+        num_classes: C; by default the model's output width (the logits' last axis).
 
     Returns:
         ``{"loss": float, "accuracy": float, "per_class_accuracy": [float] * C,
-        "confusion_matrix": (C, C) int array}``.
+        "precision": [float] * C, "recall": [float] * C, "f1": [float] * C,
+        "support": [int] * C, "macro_precision": float, "macro_recall": float,
+        "macro_f1": float, "confusion_matrix": (C, C) int array}``
+        (``per_class_accuracy`` is the recall, kept under its old name).
     """
     logits = predict_logits(model, x, batch_size)
     loss = loss_fn(logits, y)
     pred = logits.argmax(axis=1)
-    cm = confusion_matrix(y, pred, num_classes)
-    support = cm.sum(axis=1)
-    per_class = np.divide(np.diag(cm), support, out=np.zeros(num_classes), where=support > 0)
+    cm = confusion_matrix(y, pred, logits.shape[1] if num_classes is None else num_classes)
+    scores = precision_recall_f1(cm)
     return {"loss": float(loss), "accuracy": float(np.mean(pred == y)),
-            "per_class_accuracy": per_class.tolist(), "confusion_matrix": cm}
+            "per_class_accuracy": scores["recall"], **scores, "confusion_matrix": cm}
+
+
+def precision_recall_f1(cm: np.ndarray) -> dict:
+    """Per-class ``precision``, ``recall``, ``f1`` and ``support`` (lists) and their macro
+    averages (``macro_precision``, ``macro_recall``, ``macro_f1``) from a confusion matrix."""
+    hits = np.diag(cm).astype(np.float64)
+    support, predicted = cm.sum(axis=1), cm.sum(axis=0)
+    precision = _ratio(hits, predicted)
+    recall = _ratio(hits, support)
+    f1 = _ratio(2 * precision * recall, precision + recall)
+    return {"precision": precision.tolist(), "recall": recall.tolist(), "f1": f1.tolist(),
+            "support": support.astype(int).tolist(), "macro_precision": float(precision.mean()),
+            "macro_recall": float(recall.mean()), "macro_f1": float(f1.mean())}
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` elementwise, 0 where ``den`` is 0."""
+    return np.divide(num, den, out=np.zeros(len(num)), where=den > 0)

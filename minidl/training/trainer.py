@@ -48,8 +48,10 @@ class Trainer:
             ``on_step_begin(trainer, step)`` / ``on_step_end(trainer, step)`` are called
             around every optimizer step (at the end, the step's gradients are still in
             the ``.grad`` arrays).
-        progress: show a tqdm bar per epoch.
-        log: where summary lines go (default: print to stdout).
+        progress: show a tqdm bar per epoch and, unless ``log`` says otherwise, print one
+            summary line per epoch (``progress=False``: silent, as Keras' ``verbose=0``).
+        log: a callable that receives each summary line (default: ``print`` when
+            ``progress`` is on); ``None`` discards them.
         mixed_precision: a ``MixedPrecision`` for a float16 model (the optimizer then
             updates its float32 master weights; see ``minidl.training.mixed_precision``).
         task: ``"classification"`` (records accuracy) or ``"regression"`` (records MAE, RMSE
@@ -70,7 +72,7 @@ class Trainer:
     """
 
     def __init__(self, model, loss_fn, optimizer, *, schedule=None, clip_norm=None,
-                 callbacks=(), progress: bool = True, log=print, mixed_precision=None,
+                 callbacks=(), progress: bool = True, log=..., mixed_precision=None,
                  planned: bool = True, task: str = "classification", target_scale: float = 1.0,
                  divergence_factor: float | None = 1e3):
         if task not in TASKS:
@@ -82,7 +84,9 @@ class Trainer:
         self._plan = None  # made at the first step, when the optimizer's state is final
         self.schedule, self.clip_norm = schedule, clip_norm
         self.callbacks = list(callbacks)
-        self.progress, self.log = progress, log
+        if log is ...:  # not given: the summary lines follow `progress`
+            log = print if progress else None
+        self.progress, self.log = progress, log if log is not None else _discard
         self.history: list[dict] = []
         self.step = 0
         self.stop_training = False
@@ -220,6 +224,10 @@ class Trainer:
             hook = getattr(callback, name, None)
             if hook is not None:
                 hook(self, self.step)
+
+
+def _discard(line: str) -> None:
+    """The ``log`` of a silent Trainer."""
 
 
 def _normalises_over_the_batch(model) -> bool:

@@ -16,9 +16,10 @@ from .dot import render_dot, to_dot
 from .forward import jvp
 from .functional import grad, value_and_grad, vjp
 from .graph import backprop
+from .jacobian import hessian, jacobian
 from .mode import is_grad_enabled, no_grad
 from .second_order import hvp
 from .tensor import Tensor
 
 __all__ = ["Tensor", "no_grad", "is_grad_enabled", "grad", "value_and_grad", "vjp", "jvp",
-           "hvp", "backprop", "to_dot", "render_dot"]
+           "hvp", "jacobian", "hessian", "backprop", "to_dot", "render_dot"]

@@ -169,10 +169,21 @@ def test_cli_writes_a_dot_file(saved_model, tmp_path, capsys):
     assert f"wrote {out}" in capsys.readouterr().out
 
 
-def test_cli_without_graphviz_exits_1_with_the_message(saved_model, tmp_path, capsys, monkeypatch):
+def test_cli_without_graphviz_draws_with_matplotlib(saved_model, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(dot.shutil, "which", lambda name: None)
+    out = tmp_path / "m.png"
+    assert minidl.cli.main(["viz", str(saved_model), "--out", str(out), "--batch-size", "4"]) == 0
+    assert out.read_bytes().startswith(b"\x89PNG")
+    assert "drawn with matplotlib: Graphviz `dot` is not installed" in capsys.readouterr().out
+
+
+def test_cli_without_graphviz_or_matplotlib_says_what_to_install(saved_model, tmp_path, capsys,
+                                                                monkeypatch):
+    monkeypatch.setattr(dot.shutil, "which", lambda name: None)
+    monkeypatch.setattr(minidl.cli.viz, "plots_available", lambda: False)
     assert minidl.cli.main(["viz", str(saved_model), "--out", str(tmp_path / "m.png")]) == 1
-    assert capsys.readouterr().err.strip() == f"minidl viz: error: {MISSING}"
+    err = capsys.readouterr().err
+    assert "apt install graphviz" in err and "pip install 'minidl[plot]'" in err and ".dot" in err
     assert not (tmp_path / "m.png").exists()
 
 

@@ -282,42 +282,74 @@ def _finite(value):
 def plot_gradient_flow(flows: dict, path) -> None:
     """Per-layer gradient norms, log scale: one row per labelled ``GradientFlow``.
 
-    Left, each layer's ‖dθ‖ over the epochs (colour: depth, input dark → output light);
-    right, ‖dθ‖ against depth, one line per epoch. The dashed lines are the thresholds.
+    Left, each layer's ‖dθ‖ over the epochs, one line per layer (colour: depth, input
+    dark → output light; a legend names every layer, or a colour bar when there are more
+    than ``LEGEND_LINES``); right, ‖dθ‖ against depth, one line per epoch (colour bar:
+    epoch), x ticks naming the layers. The dashed lines are the warning thresholds: below
+    the lower one a gradient counts as vanishing, above the upper one as exploding.
     Rows share the y axis, so ``{"bad init": a, "xavier": b}`` compares two runs.
     """
     plt = _pyplot()
-    fig, axes = plt.subplots(len(flows), 2, figsize=(11, 3.8 * len(flows)), squeeze=False,
+    from matplotlib.colors import Normalize
+    from matplotlib.ticker import MaxNLocator
+
+    fig, axes = plt.subplots(len(flows), 2, figsize=(12, 4.4 * len(flows)), squeeze=False,
                              sharey=True, layout="constrained")
     for (over_time, by_depth), (label, flow) in zip(axes, flows.items(), strict=True):
         names = list(dict.fromkeys(r["layer"] for r in flow.records if "grad_norm" in r))
+        shown = {r["layer"]: f"{r['layer']} {r.get('module', '')}".strip() for r in flow.records}
         epochs = sorted({r["epoch"] for r in flow.records})
         norm = {(r["epoch"], r["layer"]): r["grad_norm"] for r in flow.records if "grad_norm" in r}
-        for i, name in enumerate(names):  # a legend entry for the two ends only: 20 hide the plot
-            end = {0: f"layer {name} (input side)", len(names) - 1: f"layer {name} (output side)"}
+        depth = Normalize(0, max(len(names) - 1, 1))
+        for i, name in enumerate(names):
             over_time.plot(epochs, _positive([norm.get((e, name)) for e in epochs]), "-o", ms=3,
-                           color=plt.cm.viridis(i / max(len(names) - 1, 1)), label=end.get(i))
-        for j, epoch in enumerate(epochs):
-            end = {0: f"epoch {epoch}", len(epochs) - 1: f"epoch {epoch}"}
-            by_depth.plot(range(len(names)), _positive([norm.get((epoch, n)) for n in names]), "-o",
-                          ms=3, color=plt.cm.plasma(j / max(len(epochs), 1)), label=end.get(j))
+                           color=plt.cm.viridis(depth(i)), label=shown[name])
+        when = Normalize(min(epochs, default=0), max(max(epochs, default=1), min(epochs, default=0) + 1))
+        for epoch in epochs:
+            by_depth.plot(range(len(names)), _positive([norm.get((epoch, n)) for n in names]),
+                          "-o", ms=3, color=plt.cm.plasma(when(epoch)), label=f"epoch {epoch}")
         for ax in (over_time, by_depth):
             ax.set_yscale("log")
             ax.grid(alpha=0.3, which="both")
-            for threshold in (flow.vanishing, flow.exploding):
-                if 0 < threshold < math.inf:  # 0 or inf: a check turned off, not drawable
-                    ax.axhline(threshold, color="red", ls="--", lw=0.8)
+            _draw_thresholds(ax, flow)
         title = f"{label}: " if label else ""
-        over_time.set(xlabel="epoch", ylabel="‖dθ‖ per layer",
+        over_time.set(xlabel="epoch", ylabel="‖dθ‖ per layer (log)",
                       title=f"{title}gradient norm over time")
+        over_time.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5
         by_depth.set(xlabel="layer with parameters (input → output)",
                      title=f"{title}gradient norm by depth")
-        by_depth.set_xticks(range(len(names)), names, fontsize=7)
-        if names:  # a model without parameters has no gradient lines to name
-            over_time.legend(fontsize=7)
+        by_depth.set_xticks(range(len(names)), [shown[n] for n in names], fontsize=7,
+                            rotation=30, ha="right")
+        if not names:  # a model without parameters has no gradient lines to name
+            continue
+        if len(names) <= LEGEND_LINES:
+            over_time.legend(fontsize=7, title="layer", title_fontsize=7)
+        else:
+            bar = fig.colorbar(plt.cm.ScalarMappable(depth, "viridis"), ax=over_time)
+            bar.set_label("layer depth (0 = input side)")
+        if len(epochs) <= LEGEND_LINES:
             by_depth.legend(fontsize=7)
+        else:
+            bar = fig.colorbar(plt.cm.ScalarMappable(when, "plasma"), ax=by_depth)
+            bar.set_label("epoch")
+            bar.locator = MaxNLocator(integer=True)
+            bar.update_ticks()
     _save(fig, path)
     plt.close(fig)
+
+
+LEGEND_LINES = 8  # more lines than this get a colour bar instead of legend entries
+
+
+def _draw_thresholds(ax, flow) -> None:
+    """The warning thresholds as dashed lines, each labelled on the plot itself."""
+    for threshold, meaning in ((flow.vanishing, "vanishing below"),
+                               (flow.exploding, "exploding above")):
+        if 0 < threshold < math.inf:  # 0 or inf: a check turned off, not drawable
+            ax.axhline(threshold, color="red", ls="--", lw=0.8)
+            ax.annotate(f"{meaning} {threshold:g}", (0.005, threshold),
+                        xycoords=("axes fraction", "data"), color="red", fontsize=7,
+                        va="bottom")
 
 
 def _positive(values) -> list:

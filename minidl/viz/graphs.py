@@ -58,6 +58,24 @@ def model_to_dot(model, batch_size: int | None = None, input_dim: int | None = N
           n1 -> output;
         }
     """
+    title, boxes, input_box, output_box = layer_boxes(model, batch_size, input_dim)
+    lines = ["digraph model {", "  rankdir=TB;",
+             '  node [shape=box, fontname="Helvetica", fontsize=10];',
+             f'  label="{_escape(title)}"; labelloc=t; fontname="Helvetica";',
+             f'  input [label="{_label(input_box)}", shape=oval];']
+    for i, (box, trainable) in enumerate(boxes):
+        fill = f', style=filled, fillcolor="{TRAINABLE}"' if trainable else ""
+        lines.append(f'  n{i} [label="{_label(box)}"{fill}];')
+    lines.append(f'  output [label="{_label(output_box)}", shape=oval];')
+    chain = ["input"] + [f"n{i}" for i in range(len(boxes))] + ["output"]
+    lines += [f"  {a} -> {b};" for a, b in zip(chain[:-1], chain[1:], strict=True)]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def layer_boxes(model, batch_size: int | None = None, input_dim: int | None = None):
+    """What a picture of the layer graph shows, for any renderer: ``(title, [(lines,
+    trainable)] per leaf layer, input lines, output lines)``."""
     leaves = [(name, m) for name, m in model.named_modules() if not any(m.children())]
     input_dim = _input_dim(leaves, input_dim)
     shapes = _output_shapes(model, leaves, input_dim)
@@ -70,22 +88,14 @@ def model_to_dot(model, batch_size: int | None = None, input_dim: int | None = N
         title += f", {_bytes(report.cached_bytes)} cached for backward at N = {batch_size}"
         # rows that are not layers: what a container keeps (checkpointing's segment inputs)
         title += "".join(f"; {row} {_bytes(n)}" for row, n in cached.items() if row not in names)
-    lines = ["digraph model {", "  rankdir=TB;",
-             '  node [shape=box, fontname="Helvetica", fontsize=10];',
-             f'  label="{_escape(title)}"; labelloc=t; fontname="Helvetica";',
-             f'  input [label="{_label(["input", _shape(input_dim)])}", shape=oval];']
-    for i, ((_, module), name, shape) in enumerate(zip(leaves, names, shapes, strict=True)):
+    boxes = []
+    for (_, module), name, shape in zip(leaves, names, shapes, strict=True):
         box = [name, f"out {_shape(*shape)}", f"{module.num_parameters():,} parameters"]
         if cached is not None:
             box.append(f"cached {_bytes(cached[name])}")
-        fill = f', style=filled, fillcolor="{TRAINABLE}"' if module.parameters() else ""
-        lines.append(f'  n{i} [label="{_label(box)}"{fill}];')
+        boxes.append((box, bool(module.parameters())))
     out_shape = shapes[-1] if shapes else (input_dim,)
-    lines.append(f'  output [label="{_label(["output", _shape(*out_shape)])}", shape=oval];')
-    chain = ["input"] + [f"n{i}" for i in range(len(leaves))] + ["output"]
-    lines += [f"  {a} -> {b};" for a, b in zip(chain[:-1], chain[1:], strict=True)]
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return title, boxes, ["input", _shape(input_dim)], ["output", _shape(*out_shape)]
 
 
 def render(dot_text, path, format=None):

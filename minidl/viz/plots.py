@@ -55,20 +55,25 @@ def plot_curves(history: list[dict], path, metrics=("loss", "accuracy")) -> None
 
 
 def plot_confusion(cm: np.ndarray, class_names: list[str], path) -> None:
-    """The confusion matrix as a heat map with counts (rows: true class, columns: predicted)."""
+    """The confusion matrix as a heat map with counts (rows: true class, columns: predicted)
+    and a colour bar; the counts are sized to fill their cells."""
     plt = _pyplot()
     cm = np.asarray(cm)
     fig, ax = plt.subplots(figsize=(7, 6))
-    ax.imshow(cm, cmap="Blues")
+    image = ax.imshow(cm, cmap="Blues")
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="samples")
     ticks = range(len(class_names))
     ax.set_xticks(ticks, class_names, rotation=45, ha="right")
     ax.set_yticks(ticks, class_names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     threshold = cm.max() / 2
+    # A cell is about 5 inches / C wide; the widest count should take most of it.
+    digits = max(len(str(int(cm.max()))), 1) if cm.size else 1
+    fontsize = float(np.clip(5 * 72 / len(class_names) / (0.75 * digits + 1), 6, 20))
     for i in ticks:
         for j in ticks:
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7,
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=fontsize,
                     color="white" if cm[i, j] > threshold else "black")
     ax.set_title(f"confusion matrix (accuracy {np.trace(cm) / max(cm.sum(), 1):.4f})")
     _save(fig, path)

@@ -1,4 +1,4 @@
-"""Central finite differences: the first, model-free opinion on a gradient.
+"""Finite differences: the first, model-free opinion on a gradient (central by default).
 
 ``∂f/∂x_i ≈ (f(x + h e_i) − f(x − h e_i)) / 2h`` has truncation error O(h²)
 and rounding error O(ε/h) (ε = machine epsilon), so the best step balances
@@ -70,14 +70,64 @@ def central_differences(f, x: np.ndarray, eps=None):
     return f_plus, f_minus, np.asarray(h, dtype=np.float64)
 
 
-def numerical_grad(f, x, eps=None) -> np.ndarray:
-    """Estimate ∇f(x) by central differences.
+# Each scheme's truncation order p (error ~ C·h^p) and default step, the h balancing that
+# truncation against rounding (~ε/h): h ≈ ε^(1/(p+1)) · max(1, |x|).
+SCHEMES = {"forward": 1, "central": 2, "fourth": 4, "richardson": 4, "complex": None}
+
+
+def scheme_eps(x: np.ndarray, scheme: str) -> np.ndarray:
+    """The default per-element step of ``scheme`` for ``x``'s dtype (see SCHEMES)."""
+    order = SCHEMES[scheme]
+    if order is None:  # the complex step has no subtraction, so no cancellation: h can be tiny
+        return np.full(x.shape, 1e-20)
+    return np.finfo(x.dtype).eps ** (1.0 / (order + 1)) * np.maximum(1.0, np.abs(x))
+
+
+def _shifted(f, x, index, offsets, h):
+    """f at x with element ``index`` moved by each multiple of h in ``offsets`` (restored)."""
+    original, values = x[index], []
+    for k in offsets:
+        x[index] = original + k * h
+        values.append(float(np.real(f(x))))
+    x[index] = original
+    return values
+
+
+def _estimate(f, x, index, h, scheme, f0):
+    """One partial derivative ∂f/∂x[index] by ``scheme`` with step h."""
+    if scheme == "forward":  # (f(x+h) − f(x)) / h, error O(h)
+        (plus,) = _shifted(f, x, index, (1,), h)
+        return (plus - f0) / h
+    if scheme == "central":  # (f(x+h) − f(x−h)) / 2h, error O(h²)
+        plus, minus = _shifted(f, x, index, (1, -1), h)
+        return (plus - minus) / (2 * h)
+    if scheme == "fourth":  # (−f₂ + 8f₁ − 8f₋₁ + f₋₂) / 12h, error O(h⁴)
+        p2, p1, m1, m2 = _shifted(f, x, index, (2, 1, -1, -2), h)
+        return (-p2 + 8 * p1 - 8 * m1 + m2) / (12 * h)
+    if scheme == "richardson":  # D(h) = central; (4 D(h/2) − D(h)) / 3 cancels the h² term
+        p1, m1, ph, mh = _shifted(f, x, index, (1, -1, 0.5, -0.5), h)
+        return (4 * (ph - mh) / h - (p1 - m1) / (2 * h)) / 3
+    # complex step: f(x + ih) = f(x) + ih f'(x) − h² f''/2 + …, so Im f(x + ih) / h, error O(h²)
+    original = x[index]
+    x[index] = original + 1j * h
+    value = np.imag(f(x)) / h
+    x[index] = original
+    return float(value)
+
+
+def numerical_grad(f, x, eps=None, scheme: str = "central") -> np.ndarray:
+    """Estimate ∇f(x) by finite differences (central by default).
 
     Args:
         f: a function of the array ``x`` returning a scalar. ``x`` is perturbed in
-            place and restored, so ``f`` may also read it through a closure.
+            place and restored, so ``f`` may also read it through a closure — except for
+            ``scheme="complex"``, where f receives a complex copy of x as its argument.
         x: a floating-point ndarray (float64 recommended; float32 warns, float16 raises).
-        eps: step size (scalar or per element); default ``∛ε · max(1, |x|)``.
+        eps: step size (scalar or per element); default the scheme's ``ε^(1/(p+1))·max(1,|x|)``
+            (``∛ε·max(1,|x|)`` for central), 1e-20 for complex.
+        scheme: "forward" (O(h)), "central" (O(h²)), "fourth" (4th-order central, O(h⁴)),
+            "richardson" (Richardson extrapolation of central, O(h⁴)) or "complex"
+            (complex step Im f(x+ih)/h: no cancellation; f must accept complex input).
 
     Returns:
         An array of ``x``'s shape.
@@ -85,9 +135,23 @@ def numerical_grad(f, x, eps=None) -> np.ndarray:
     Example:
         >>> numerical_grad(lambda v: float((v ** 2).sum()), np.array([1.0, -2.0]))
         array([ 2., -4.])
+        >>> numerical_grad(lambda v: (v ** 3).sum(), np.array([2.0]), scheme="complex")
+        array([12.])
     """
     if not isinstance(x, np.ndarray):
         raise TypeError("numerical_grad: x must be a numpy array (it is perturbed in place)")
+    if scheme not in SCHEMES:
+        raise ValueError(f"numerical_grad: scheme must be one of {', '.join(SCHEMES)}, "
+                         f"got {scheme!r}")
     check_precision(x)
-    f_plus, f_minus, h = central_differences(f, x, eps)
-    return ((f_plus - f_minus) / (2 * h)).astype(x.dtype, copy=False)
+    if scheme == "central":
+        f_plus, f_minus, h = central_differences(f, x, eps)
+        return ((f_plus - f_minus) / (2 * h)).astype(x.dtype, copy=False)
+    h = scheme_eps(x, scheme) if eps is None else \
+        np.broadcast_to(np.asarray(eps, dtype=np.float64), x.shape)
+    target = x.astype(np.complex128) if scheme == "complex" else x
+    f0 = float(np.real(f(target))) if scheme == "forward" else None
+    estimate = np.empty(x.shape, dtype=np.float64)
+    for index in np.ndindex(x.shape):
+        estimate[index] = _estimate(f, target, index, float(h[index]), scheme, f0)
+    return estimate.astype(x.dtype, copy=False)

@@ -52,3 +52,15 @@ def test_x_is_restored_and_unknown_scheme_is_refused():
         np.testing.assert_array_equal(x, [0.1, 0.2])
     with pytest.raises(ValueError, match="scheme must be one of"):
         numerical_grad(f, x, scheme="backward")
+
+
+def test_check_module_accepts_every_real_scheme():
+    from minidl.gradcheck import check_module
+    from minidl.nn.layers import Dense
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    for scheme in ("forward", "central", "fourth", "richardson"):
+        report = check_module(Dense(4, 2, rng=0, dtype="float64"), x, rng=0, scheme=scheme,
+                              rtol=1e-5 if scheme == "forward" else None)
+        assert report.ok, (scheme, report)
+    with pytest.raises(ValueError, match="scheme must be"):
+        check_module(Dense(4, 2, rng=0, dtype="float64"), x, scheme="complex")

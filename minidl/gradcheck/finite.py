@@ -21,13 +21,14 @@ from .directional import check_directional
 from .frozen import frozen
 from .inplace import inplace_row
 from .kinks import central_with_kinks
-from .numerical import check_precision, tolerances
+from .numerical import check_precision, numerical_grad, tolerances
 from .probe import probe, run_backward_twice
 from .report import GradcheckReport, compare, one_line
 
 
 def check_module(module, x, *, rng=None, rtol=None, atol=None, eps=None,
-                 check_params: bool = True, fast: bool = False) -> GradcheckReport:
+                 check_params: bool = True, fast: bool = False,
+                 scheme: str = "central") -> GradcheckReport:
     """Compare ``module.backward`` with central differences for the input and every parameter.
 
     Args:
@@ -39,6 +40,9 @@ def check_module(module, x, *, rng=None, rtol=None, atol=None, eps=None,
         check_params: also check every parameter (default True).
         fast: check along random directions instead of element by element
             (``check_directional``): O(1) forward passes per tensor, for big models.
+        scheme: the finite-difference scheme of ``numerical_grad`` ("central", with the
+            kink handling below; "forward", "fourth", "richardson"). Not "complex": a
+            module's numpy forward is not a function of complex input.
 
     Returns:
         A ``GradcheckReport`` with rows ``dx`` and one per parameter (``W``, ``0.b``, …).
@@ -53,6 +57,9 @@ def check_module(module, x, *, rng=None, rtol=None, atol=None, eps=None,
     if fast:
         return check_directional(module, x, rng=rng, rtol=rtol, atol=atol, eps=eps,
                                  check_params=check_params)
+    if scheme not in ("central", "forward", "fourth", "richardson"):
+        raise ValueError(f"check_module: scheme must be central, forward, fourth or richardson, "
+                         f"got {scheme!r}")
     x = np.array(x, copy=True)
     params = module.parameters()
     if params and x.dtype.kind == "f" and x.dtype != params[0].dtype:
@@ -68,14 +75,22 @@ def check_module(module, x, *, rng=None, rtol=None, atol=None, eps=None,
         G, loss = probe(module, x, as_generator(rng))
         named = list(module.named_parameters()) if check_params else []
         f0, dx, first, notes = run_backward_twice(module, loss, G, named)
-        numeric, kinks = central_with_kinks(loss, x, dx, f0, eps, rtol, atol)
+        numeric, kinks = _numeric(loss, x, dx, f0, eps, rtol, atol, scheme)
         report.rows.append(compare("dx", dx, numeric, rtol=rtol, atol=atol, kink_mask=kinks))
         for name, param in named:
-            numeric, kinks = central_with_kinks(loss, param.data, first[name], f0, eps, rtol,
-                                                atol)
+            numeric, kinks = _numeric(loss, param.data, first[name], f0, eps, rtol, atol,
+                                      scheme)
             report.rows.append(compare(name, first[name], numeric, rtol=rtol, atol=atol,
                                        kink_mask=kinks, note=notes[name]))
     return report
+
+
+def _numeric(loss, x, analytic, f0, eps, rtol, atol, scheme):
+    """``(numeric, on_kink mask)``: central differences with their kink handling, or another
+    scheme's estimate with no element excused."""
+    if scheme == "central":
+        return central_with_kinks(loss, x, analytic, f0, eps, rtol, atol)
+    return numerical_grad(loss, x, eps, scheme=scheme), np.zeros(x.shape, dtype=bool)
 
 
 def check_loss(loss_fn, pred, target, *, rng=None, rtol=None, atol=None,

@@ -8,16 +8,23 @@ the test suite.
 from .io import FileFormatError, load, save
 from .nn import (
                  GELU,
+                 AvgPool2d,
                  BatchNorm1d,
+                 BatchNorm2d,
+                 Conv2d,
                  Dense,
                  Dropout,
+                 Flatten,
+                 GlobalAvgPool2d,
                  LayerNorm,
+                 MaxPool2d,
                  Module,
                  MSELoss,
                  MultiHeadAttention,
                  Normalize,
                  Parameter,
                  ReLU,
+                 Reshape,
                  Residual,
                  Sequential,
                  Sigmoid,
@@ -39,3 +46,4 @@ __all__ = [
     "register_module",
     "LayerNorm", "GELU", "Softmax", "MultiHeadAttention", "Residual",
 ]
+__all__ += ["Conv2d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "Flatten", "Reshape", "BatchNorm2d"]

@@ -4,13 +4,20 @@ their equations, plainly (DESIGN.md). Speed lives in ``minidl.plan``."""
 from .containers import Sequential
 from .layers import (
                      GELU,
+                     AvgPool2d,
                      BatchNorm1d,
+                     BatchNorm2d,
+                     Conv2d,
                      Dense,
                      Dropout,
+                     Flatten,
+                     GlobalAvgPool2d,
                      LayerNorm,
+                     MaxPool2d,
                      MultiHeadAttention,
                      Normalize,
                      ReLU,
+                     Reshape,
                      Sigmoid,
                      Softmax,
                      Tanh,
@@ -25,3 +32,4 @@ __all__ = ["Module", "Parameter", "Sequential", "Dense", "ReLU", "Tanh", "Sigmoi
            "BatchNorm1d", "Normalize", "Loss", "SoftmaxCrossEntropy", "MSELoss", "mlp",
            "LayerNorm", "GELU", "Softmax", "MultiHeadAttention", "Residual",
            "Tokenwise"]
+__all__ += ["Conv2d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "Flatten", "Reshape", "BatchNorm2d"]

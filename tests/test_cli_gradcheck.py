@@ -40,9 +40,9 @@ def test_layer_names_filter_case_insensitively(capsys):
 
 
 def test_unknown_layer_is_bad_usage_and_lists_the_known_ones(capsys):
-    code, out, err = run(capsys, "Dense", "Conv2d")
+    code, out, err = run(capsys, "Dense", "Conv3d")
     assert code == 2 and out == ""
-    assert "unknown layer 'Conv2d'" in err and all(name in err for name in SPECIMENS)
+    assert "unknown layer 'Conv3d'" in err and all(name in err for name in SPECIMENS)
 
 
 def test_a_planted_failure_exits_1_and_shows_the_full_report(capsys, monkeypatch):

@@ -175,6 +175,10 @@ SPECIMENS = {
     "SoftmaxCrossEntropy": _softmax_cross_entropy, "MSELoss": _mse, "mlp": _mlp,
 }
 
+from .specimens_conv import SPECIMENS as _CONV_SPECIMENS  # noqa: E402  (issue 14)
+
+SPECIMENS.update(_CONV_SPECIMENS)
+
 
 def resolve(names) -> list[str]:
     """Specimen names as spelled in ``SPECIMENS``, matched case-insensitively.

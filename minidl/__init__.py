@@ -47,3 +47,7 @@ __all__ = [
     "LayerNorm", "GELU", "Softmax", "MultiHeadAttention", "Residual",
 ]
 __all__ += ["Conv2d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "Flatten", "Reshape", "BatchNorm2d"]
+
+from .nn import GRU, LSTM, RNN, Embedding  # noqa: E402  (recurrent layers, issue 15)
+
+__all__ += ["Embedding", "RNN", "LSTM", "GRU"]

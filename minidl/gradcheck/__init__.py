@@ -14,6 +14,7 @@ This package is the one bridge between the layers and the engine (STYLE.md).
 from . import (
            engine_forms_attention,  # noqa: F401  (registers the transformer layers' forms)
            engine_forms_conv,  # noqa: F401  (registers the convolutional layers' forms)
+           engine_forms_recurrent,  # noqa: F401  (registers the recurrent layers' forms)
 )
 from .cross import cross_check, cross_check_loss
 from .directional import check_directional

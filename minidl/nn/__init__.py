@@ -33,3 +33,7 @@ __all__ = ["Module", "Parameter", "Sequential", "Dense", "ReLU", "Tanh", "Sigmoi
            "LayerNorm", "GELU", "Softmax", "MultiHeadAttention", "Residual",
            "Tokenwise"]
 __all__ += ["Conv2d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "Flatten", "Reshape", "BatchNorm2d"]
+
+from .layers import GRU, LSTM, RNN, Embedding  # noqa: E402  (recurrent layers, issue 15)
+
+__all__ += ["Embedding", "RNN", "LSTM", "GRU"]

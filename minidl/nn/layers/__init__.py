@@ -22,3 +22,8 @@ from .pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d  # noqa: E402
 from .shape import Flatten, Reshape  # noqa: E402
 
 __all__ += ["Conv2d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "Flatten", "Reshape", "BatchNorm2d"]
+
+from .embedding import Embedding  # noqa: E402  (recurrent layers, issue 15)
+from .recurrent import GRU, LSTM, RNN  # noqa: E402
+
+__all__ += ["Embedding", "RNN", "LSTM", "GRU"]

@@ -18,8 +18,9 @@ from .functional import grad, value_and_grad, vjp
 from .graph import backprop
 from .jacobian import hessian, jacobian
 from .mode import is_grad_enabled, no_grad
-from .second_order import hvp
+from .second_order import gauss_newton_product, hvp, hvp_finite, hvp_reverse
 from .tensor import Tensor
 
 __all__ = ["Tensor", "no_grad", "is_grad_enabled", "grad", "value_and_grad", "vjp", "jvp",
-           "hvp", "jacobian", "hessian", "backprop", "to_dot", "render_dot"]
+           "hvp", "hvp_reverse", "hvp_finite", "gauss_newton_product", "jacobian", "hessian",
+           "backprop", "to_dot", "render_dot"]

@@ -265,3 +265,15 @@ def test_a_label_last_file_is_read_the_same_way_by_eval_and_predict(tmp_path, ca
     predicted = capsys.readouterr().out.splitlines()[1:]
     truth = [line.rsplit(",", 1)[1] for line in last[1:]]
     assert np.mean(np.array(predicted) == np.array(truth)) > 0.85
+
+
+def test_eval_reports_precision_recall_and_f1_per_class_and_macro(trained, capsys):
+    _, out, holdout = trained
+    capsys.readouterr()
+    assert main(["eval", str(out), "--data", str(holdout), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["f1"]) == set(NAMES) and 0 < report["macro_f1"] <= 1
+    assert report["recall"] == pytest.approx(report["per_class_accuracy"])
+    assert main(["eval", str(out), "--data", str(holdout)]) == 0
+    printed = capsys.readouterr().out
+    assert "precision" in printed and "macro" in printed

@@ -65,7 +65,10 @@ def run(args, parser) -> int:
                   "per_class_accuracy": dict(zip(names, result["per_class_accuracy"])),
                   "confusion_matrix": result["confusion_matrix"].tolist(),
                   "samples": len(y), "whole_file": rows.whole_file, "data": rows.source, "model": str(path)}
-        report.update({key: result[key] for key in EXTRA_KEYS if key in result})
+        for key in EXTRA_KEYS:  # per-class lists keyed by class name, as per_class_accuracy
+            if key in result:
+                value = result[key]
+                report[key] = dict(zip(names, value)) if isinstance(value, list) else value
         print(json.dumps(report, default=float))
         return 0
     print(f"{path} on {rows.source} ({len(y)} {what})")

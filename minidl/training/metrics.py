@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..nn.prediction import forward_in_eval_mode
+
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
     """``C[i, j]`` = number of samples of true class i predicted as class j."""
@@ -22,12 +24,7 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -
 
 def predict_logits(model, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """Forward ``x`` through ``model`` in evaluation mode, in batches; restores the mode after."""
-    was_training = model.training
-    model.eval()
-    try:
-        return np.concatenate([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
-    finally:
-        model.train(was_training)
+    return forward_in_eval_mode(model, x, batch_size)
 
 
 def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray, num_classes: int | None = None,

@@ -277,3 +277,13 @@ def test_eval_reports_precision_recall_and_f1_per_class_and_macro(trained, capsy
     assert main(["eval", str(out), "--data", str(holdout)]) == 0
     printed = capsys.readouterr().out
     assert "precision" in printed and "macro" in printed
+
+
+def test_a_resumed_run_shows_the_configured_lr_and_labels_its_times(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--data", "xor", "--epochs", "2", "--lr", "0.2", "--quiet", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["train", "--resume", str(out), "--epochs", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "SGD(lr=0.2," in printed  # the configured peak, not the schedule's last value
+    assert "since resuming at epoch 2" in printed

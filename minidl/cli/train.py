@@ -338,7 +338,7 @@ class Run:
     def optimizer_description(self) -> str:
         # A resumed optimizer holds the schedule's last learning rate; the header shows the
         # configured peak, which is what the settings say.
-        return repr(self.optimizer).replace(f"lr={self.optimizer.lr:g}", f"lr={self.s['lr']:g}", 1)
+        return repr(self.optimizer).replace(f"lr={self.optimizer.lr}", f"lr={self.s['lr']}", 1)
 
     def trainer(self, args, log):
         """The Trainer with this run's schedule and callbacks (and diagnostics when asked)."""

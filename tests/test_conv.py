@@ -146,3 +146,21 @@ def test_layers_rebuild_from_their_config():
                   GlobalAvgPool2d(), Flatten(), Reshape((1, 4, 4)), BatchNorm2d(3)):
         rebuilt = registered_module(type(layer).__name__)(**layer.get_config())
         assert repr(rebuilt) == repr(layer)
+
+
+def test_a_small_cnn_learns_a_synthetic_image_task():
+    from minidl import Adam, SoftmaxCrossEntropy
+    from minidl.nn.models import cnn
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 64)
+    images = rng.standard_normal((64, 1, 8, 8)) * 0.3
+    images[y == 1, 0, 2:6, 3:5] += 1.5  # class 1: a bright vertical bar
+    model = cnn(8, 2, channels=(4,), hidden=8, rng=0, dtype="float64")
+    loss_fn, opt = SoftmaxCrossEntropy(), Adam(model.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(25):
+        opt.zero_grad()
+        losses.append(loss_fn(model(images.reshape(64, -1)), y))
+        model.backward(loss_fn.backward())
+        opt.step()
+    assert losses[-1] < 0.5 * losses[0]

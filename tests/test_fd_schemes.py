@@ -64,3 +64,11 @@ def test_check_module_accepts_every_real_scheme():
         assert report.ok, (scheme, report)
     with pytest.raises(ValueError, match="scheme must be"):
         check_module(Dense(4, 2, rng=0, dtype="float64"), x, scheme="complex")
+
+
+def test_cli_gradcheck_scheme_chooses_the_finite_difference_scheme(capsys):
+    from minidl.cli import main
+    assert main(["gradcheck", "dense", "tanh", "--scheme", "fourth"]) == 0
+    out = capsys.readouterr().out
+    assert "FAIL" not in out and "fourth differences" in out
+    assert main(["gradcheck", "dense", "--scheme", "complex"]) == 2

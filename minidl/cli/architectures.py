@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ..nn.models import mlp, vit
+from ..nn.models import cnn, mlp, vit
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,20 @@ def _vit(s: dict, ds, rng):
                dtype=s["dtype"])
 
 
+def _cnn(s: dict, ds, rng):
+    side = math.isqrt(ds.input_dim)
+    if side * side != ds.input_dim or side % 4:
+        raise ValueError(f"--model cnn takes square one-channel images with a side divisible by 4; the "
+                         f"data's rows have {ds.input_dim} features (e.g. 784 = 28²)")
+    return cnn(side, ds.num_classes, rng=rng, dtype=s["dtype"])
+
+
 ARCHITECTURES: dict[str, Architecture] = {
     "mlp": Architecture(_mlp, "Dense layers of --hidden widths (with BatchNorm1d and Dropout)"),
     "vit": Architecture(_vit, "a vision transformer: 7×7 patches of square images as 16 tokens, 2 blocks of "
                               "width 64 (4 heads, MLP 128), mean over tokens",
                         {"optimizer": "adam", "lr": 1e-3, "epochs": 15, "warmup": 1.0}),
+    "cnn": Architecture(_cnn, "two 3×3 conv blocks (16, 32 channels; BatchNorm2d, ReLU, 2×2 max-pool), "
+                              "then Dense 128 → ReLU → Dense",
+                        {"optimizer": "adam", "lr": 1e-3, "epochs": 1}),
 }

@@ -194,13 +194,14 @@ def resolve(names) -> list[str]:
     return [known.get(name.lower(), name) for name in names]
 
 
-def run_checks(names, *, dtype="float64", seed=0, fast=False) -> list[Check]:
+def run_checks(names, *, dtype="float64", seed=0, fast=False,
+               scheme="central") -> list[Check]:
     """Check each named specimen (all when ``names`` is empty) both ways."""
     checks = []
     for name in resolve(names) if names else list(SPECIMENS):
         specimen = SPECIMENS.get(name) or _registered(registered_module(name))
         for case in specimen(np.random.default_rng(seed), np.dtype(dtype)):
-            checks += check_case(case, seed=seed, fast=fast)
+            checks += check_case(case, seed=seed, fast=fast, scheme=scheme)
     return checks
 
 
@@ -219,13 +220,14 @@ def _registered(cls):
     return cases
 
 
-def check_case(case, *, seed=0, fast=False) -> list[Check]:
-    """The finite-difference (or directional) check and the engine check of one case."""
+def check_case(case, *, seed=0, fast=False, scheme="central") -> list[Check]:
+    """The finite-difference (or directional) check, by ``scheme``, and the engine check of one case."""
     if isinstance(case, LossCase):
         return [Check(case.label, "finite", check_loss(case.loss_fn, case.pred, case.target)),
                 Check(case.label, "engine", cross_check_loss(case.loss_fn, case.pred, case.target))]
     kind = "directional" if fast else "finite"
-    checks = [Check(case.label, kind, check_module(case.module, case.x, rng=seed, fast=fast))]
+    checks = [Check(case.label, kind, check_module(case.module, case.x, rng=seed, fast=fast,
+                                                    scheme=scheme))]
     if has_engine_form(case.module):  # a user's layer may have none: finite differences still judge it
         checks.append(Check(case.label, "engine",
                             cross_check(case.module, case.x, case.targets, case.loss_fn)))

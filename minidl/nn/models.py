@@ -7,14 +7,19 @@ from .containers import Sequential
 from .layers import (
     GELU,
     BatchNorm1d,
+    BatchNorm2d,
+    Conv2d,
     Dense,
     Dropout,
+    Flatten,
     LayerNorm,
+    MaxPool2d,
     MeanOverTokens,
     MultiHeadAttention,
     PatchEmbedding,
     PositionalEmbedding,
     ReLU,
+    Reshape,
     Sigmoid,
     Tanh,
 )
@@ -101,3 +106,26 @@ def vit(image_size: int = 28, patch_size: int = 7, num_classes: int = 10, *, emb
     layers += [LayerNorm(embed_dim, dtype=dtype), MeanOverTokens(dtype=dtype),
                Dense(embed_dim, num_classes, rng=rng, dtype=dtype, init="xavier")]
     return Sequential(*layers)
+
+
+def cnn(image_size: int = 28, num_classes: int = 10, *, channels=(16, 32), hidden: int = 128,
+        in_channels: int = 1, rng=None, dtype="float32") -> Sequential:
+    """A small convolutional network on flat image rows (LeNet-like, with BatchNorm2d).
+
+    ``Reshape → [Conv2d 3×3 (padding 1) → BatchNorm2d → ReLU → MaxPool2d 2×2] per entry of
+    channels → Flatten → Dense(hidden) → ReLU → Dense(num_classes)``: (N, C·S·S) → logits.
+
+    Example:
+        >>> cnn(rng=0)(np.zeros((2, 784))).shape
+        (2, 10)
+    """
+    rng = as_generator(rng)
+    layers, c, side = [Reshape((in_channels, image_size, image_size))], in_channels, image_size
+    for f in channels:
+        layers += [Conv2d(c, f, 3, padding=1, rng=rng, dtype=dtype), BatchNorm2d(f, dtype=dtype),
+                   ReLU(), MaxPool2d(2, dtype=dtype)]
+        c, side = f, side // 2
+    layers += [Flatten(), Dense(c * side * side, hidden, rng=rng, dtype=dtype), ReLU(),
+               Dense(hidden, num_classes, rng=rng, dtype=dtype, init="xavier")]
+    return Sequential(*layers)
+

@@ -14,6 +14,11 @@ second sweep over the recorded backward pass, which the engine also supports):
 - it needs no extra traversal logic: the forward-mode rules that `jvp` already uses do the
   second differentiation.
 Tests check both against each other and against finite differences of `grad`.
+Those are counts of arithmetic, not measurements: on the small problem of
+`examples/hessian_free.py` (n = 30, a few dozen ops) `hvp_reverse` was measured the faster of
+the two and with the lower peak traced memory (0.95 vs 1.2 ms, 26 vs 47 KiB), because the
+tangent-carrying forward pass allocates a Tensor per tangent; the cost model above is the
+asymptotic one.
 """
 
 import numpy as np

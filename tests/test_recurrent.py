@@ -154,3 +154,15 @@ def test_an_lstm_learns_which_of_two_symbols_came_first():
         model.backward(loss_fn.backward())
         opt.step()
     assert (model(x).argmax(axis=1) == y).mean() > 0.95
+
+
+@pytest.mark.parametrize("builder", ["lstm", "gru", "rnn"])
+def test_sequence_classifiers_read_flat_rows_and_the_cli_knows_them(builder):
+    from minidl.cli.architectures import ARCHITECTURES
+    from minidl.nn import models
+    model = getattr(models, builder)(steps=4, features=3, hidden=5, num_classes=2, rng=0, dtype="float64")
+    x = np.random.default_rng(0).standard_normal((3, 12))
+    out = model(x)
+    assert out.shape == (3, 2)
+    assert model.backward(np.ones_like(out)).shape == (3, 12)
+    assert builder in ARCHITECTURES

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ..nn.models import cnn, mlp, vit
+from ..nn.models import cnn, gru, lstm, mlp, rnn, vit
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,17 @@ def _cnn(s: dict, ds, rng):
     return cnn(side, ds.num_classes, rng=rng, dtype=s["dtype"])
 
 
+def _sequence(builder):
+    """A recurrent classifier reading square images row by row (28 steps of 28 pixels)."""
+    def build(s: dict, ds, rng):
+        side = math.isqrt(ds.input_dim)
+        if side * side != ds.input_dim:
+            raise ValueError(f"--model {builder.__name__} reads square images row by row; the data's "
+                             f"rows have {ds.input_dim} features, not a square (e.g. 784 = 28²)")
+        return builder(side, side, 128, ds.num_classes, rng=rng, dtype=s["dtype"])
+    return build
+
+
 ARCHITECTURES: dict[str, Architecture] = {
     "mlp": Architecture(_mlp, "Dense layers of --hidden widths (with BatchNorm1d and Dropout)"),
     "vit": Architecture(_vit, "a vision transformer: 7×7 patches of square images as 16 tokens, 2 blocks of "
@@ -54,4 +65,13 @@ ARCHITECTURES: dict[str, Architecture] = {
     "cnn": Architecture(_cnn, "two 3×3 conv blocks (16, 32 channels; BatchNorm2d, ReLU, 2×2 max-pool), "
                               "then Dense 128 → ReLU → Dense",
                         {"optimizer": "adam", "lr": 1e-3, "epochs": 1}),
+    "lstm": Architecture(_sequence(lstm), "an LSTM (hidden 128) reading square images row by row, "
+                                        "last state to a Dense classifier",
+                        {"optimizer": "adam", "lr": 2e-3, "epochs": 3}),
+    "gru": Architecture(_sequence(gru), "a GRU (hidden 128) reading square images row by row, "
+                                        "last state to a Dense classifier",
+                        {"optimizer": "adam", "lr": 2e-3, "epochs": 3}),
+    "rnn": Architecture(_sequence(rnn), "a tanh RNN (hidden 128) reading square images row by row, "
+                                        "last state to a Dense classifier",
+                        {"optimizer": "adam", "lr": 1e-3, "epochs": 3}),
 }

@@ -129,3 +129,49 @@ def cnn(image_size: int = 28, num_classes: int = 10, *, channels=(16, 32), hidde
                Dense(hidden, num_classes, rng=rng, dtype=dtype, init="xavier")]
     return Sequential(*layers)
 
+
+def _sequence_classifier(cell, steps: int, features: int, hidden: int, num_classes: int,
+                         rng, dtype) -> Sequential:
+    """Reshape((T, D)) → cell(D → H, last state) → Dense(H → C), on flat (N, T·D) rows."""
+    from .layers import Reshape  # the shape layers register with the convolutional ones
+    rng = as_generator(rng)
+    return Sequential(Reshape((steps, features)),
+                      cell(features, hidden, return_sequences=False, rng=rng, dtype=dtype),
+                      Dense(hidden, num_classes, rng=rng, dtype=dtype, init="xavier"))
+
+
+def lstm(steps: int = 28, features: int = 28, hidden: int = 128, num_classes: int = 10, *,
+         rng=None, dtype="float32") -> Sequential:
+    """Flat rows read as T steps of D features (an image row by row), an LSTM's last state,
+    then a Dense classifier: (N, T·D) → (N, num_classes).
+
+    Example:
+        >>> lstm(rng=0)(np.zeros((2, 784))).shape
+        (2, 10)
+    """
+    from .layers import LSTM
+    return _sequence_classifier(LSTM, steps, features, hidden, num_classes, rng, dtype)
+
+
+def gru(steps: int = 28, features: int = 28, hidden: int = 128, num_classes: int = 10, *,
+        rng=None, dtype="float32") -> Sequential:
+    """As ``lstm`` with a GRU cell.
+
+    Example:
+        >>> gru(rng=0)(np.zeros((2, 784))).shape
+        (2, 10)
+    """
+    from .layers import GRU
+    return _sequence_classifier(GRU, steps, features, hidden, num_classes, rng, dtype)
+
+
+def rnn(steps: int = 28, features: int = 28, hidden: int = 128, num_classes: int = 10, *,
+        rng=None, dtype="float32") -> Sequential:
+    """As ``lstm`` with a tanh RNN cell.
+
+    Example:
+        >>> rnn(rng=0)(np.zeros((2, 784))).shape
+        (2, 10)
+    """
+    from .layers import RNN
+    return _sequence_classifier(RNN, steps, features, hidden, num_classes, rng, dtype)

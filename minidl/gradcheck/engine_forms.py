@@ -181,13 +181,19 @@ def _sequential(model, x, params):
 
 @register_engine_form(SoftmaxCrossEntropy)
 def _softmax_cross_entropy(loss_fn, z, target):
-    """L = −(1/N) Σ_n Σ_i Y[n,i] log softmax(Z)[n,i]; class ids pick one column per row."""
+    """L = −(1/K) Σ_{kept m} log softmax(Z)[m, y_m] over the M rows of Z (M = N, or N·T for
+    sequence logits; K = M without ``ignore_index``); probability targets:
+    L = −(1/M) Σ_m Σ_i Y[m,i] log softmax(Z)[m,i]."""
     target = np.asarray(target)
-    n = z.shape[0]
-    log_p = z.log_softmax(axis=1)
-    if target.ndim == 1:
-        return -log_p[np.arange(n), target].sum() / n
-    return -(log_p * target.astype(z.dtype)).sum() / n
+    c = z.shape[-1]
+    rows = z.reshape((-1, c))
+    log_p = rows.log_softmax(axis=1)
+    if target.ndim == len(z.shape) - 1:  # class ids pick one column per row
+        ids = target.reshape(-1)
+        kept = np.ones(ids.shape, bool) if loss_fn.ignore_index is None else ids != loss_fn.ignore_index
+        picked = np.flatnonzero(kept)
+        return -log_p[picked, ids[picked]].sum() / max(len(picked), 1)
+    return -(log_p * target.reshape(-1, c).astype(z.dtype)).sum() / rows.shape[0]
 
 
 @register_engine_form(MSELoss)

@@ -2,8 +2,9 @@
 
 Built from engine ops only (matmul, tanh, sigmoid, slicing, ``ops_sequence.stack``), never
 from the layers' code: the forward recurrence unrolled over t as an engine graph, whose
-reverse sweep is BPTT done by the engine (docs/derivations/recurrent.md). Also the
-sequence form of ``SoftmaxCrossEntropy`` ((N, T, C) logits, ``ignore_index``).
+reverse sweep is BPTT done by the engine (docs/derivations/recurrent.md). The sequence
+form of ``SoftmaxCrossEntropy`` ((N, T, C) logits, ``ignore_index``) is the loss's one
+formulation, in ``engine_forms.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import numpy as np
 from ..autodiff import Tensor
 from ..autodiff.ops_sequence import stack
 from ..nn.layers import GRU, LSTM, RNN, Embedding
-from ..nn.losses import SoftmaxCrossEntropy
 from .engine_forms import register_engine_form
 
 
@@ -70,19 +70,3 @@ def _gru(layer, x, params):
         h = (1 - z) * n + z * h
         hs.append(h)
     return _sequence_or_last(layer, hs)
-
-
-@register_engine_form(SoftmaxCrossEntropy)
-def _sequence_cross_entropy(loss_fn, z, target):
-    """L = −(1/K) Σ_{kept m} log softmax(Z)[m, y_m] over the M = N·T rows (K = M without
-    ``ignore_index``); probability targets: −(1/M) Σ_m Σ_i Y[m,i] log softmax(Z)[m,i]."""
-    target = np.asarray(target)
-    c = z.shape[-1]
-    rows = z.reshape((-1, c))
-    log_p = rows.log_softmax(axis=1)
-    if target.ndim == len(z.shape) - 1:
-        ids = target.reshape(-1)
-        kept = np.ones(ids.shape, bool) if loss_fn.ignore_index is None else ids != loss_fn.ignore_index
-        picked = np.flatnonzero(kept)
-        return -log_p[picked, ids[picked]].sum() / max(len(picked), 1)
-    return -(log_p * target.reshape(-1, c).astype(z.dtype)).sum() / rows.shape[0]

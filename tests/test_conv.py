@@ -3,7 +3,11 @@ hypothesis-drawn shapes, PyTorch agreement, ties, errors and save/load configs."
 
 import numpy as np
 import pytest
-import torch
+
+try:
+    import torch
+except ImportError:  # PyTorch is a local comparison only: its parts skip without it
+    torch = None
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -48,6 +52,7 @@ def test_conv2d_gradients_match_central_differences(case):
 @FAST
 @given(conv_cases())
 def test_conv2d_matches_torch(case):
+    torch = pytest.importorskip("torch")  # a local comparison only, never needed in CI
     layer, x = case
     z = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(layer.W), torch.tensor(layer.b),
                                    stride=layer.stride, padding=layer.padding)
@@ -70,11 +75,14 @@ def test_pooling_gradients_match_central_differences_and_torch(case, cls):
     layer = cls(k, stride=s, dtype="float64")
     report = check_module(layer, x, rng=0)
     assert report.ok, report
+    if torch is None:  # the comparison with PyTorch is local only
+        return
     ref = (torch.nn.functional.max_pool2d if cls is MaxPool2d else torch.nn.functional.avg_pool2d)
     np.testing.assert_allclose(layer(x), ref(torch.tensor(x), k, s).numpy(), rtol=1e-12)
 
 
 def test_maxpool_tie_goes_to_first_maximum_in_row_major_order_as_torch():
+    torch = pytest.importorskip("torch")  # a local comparison only, never needed in CI
     x = np.array([[[[1.0, 3.0, 3.0], [3.0, 0.0, 3.0], [2.0, 3.0, 1.0]]]])
     layer = MaxPool2d(2, stride=1, dtype="float64")
     layer(x)
@@ -88,13 +96,16 @@ def test_maxpool_tie_goes_to_first_maximum_in_row_major_order_as_torch():
 @pytest.mark.parametrize("mode", ["train", "eval"])
 def test_batchnorm2d_gradients_and_torch_agreement(mode):
     rng = np.random.default_rng(3)
-    bn, ref = BatchNorm2d(3, dtype="float64"), torch.nn.BatchNorm2d(3).double()
+    bn = BatchNorm2d(3, dtype="float64")
+    ref = torch.nn.BatchNorm2d(3).double() if torch is not None else None  # local comparison only
     for _ in range(2):  # running statistics away from 0, 1
         batch = rng.standard_normal((2, 3, 2, 3)) * 2 + 1
         bn(batch)
-        ref(torch.tensor(batch))
-    np.testing.assert_allclose(bn.running_var, ref.running_var.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(bn.running_mean, ref.running_mean.numpy(), rtol=1e-12)
+        if ref is not None:
+            ref(torch.tensor(batch))
+    if ref is not None:
+        np.testing.assert_allclose(bn.running_var, ref.running_var.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(bn.running_mean, ref.running_mean.numpy(), rtol=1e-12)
     bn.gamma = rng.uniform(0.5, 1.5, 3)
     bn.beta = rng.standard_normal(3)
     bn.train(mode == "train")
@@ -107,7 +118,8 @@ def test_global_pool_flatten_reshape_gradients():
     for layer in (GlobalAvgPool2d(dtype="float64"), Flatten()):
         assert check_module(layer, x, rng=0).ok
     assert check_module(Reshape((3, 8)), x.reshape(2, 24), rng=0).ok
-    np.testing.assert_array_equal(Flatten()(x), torch.flatten(torch.tensor(x), 1).numpy())
+    if torch is not None:  # local comparison only
+        np.testing.assert_array_equal(Flatten()(x), torch.flatten(torch.tensor(x), 1).numpy())
 
 
 def test_backward_accumulates_parameter_gradients():

@@ -170,6 +170,7 @@ def test_cli_writes_a_dot_file(saved_model, tmp_path, capsys):
 
 
 def test_cli_without_graphviz_draws_with_matplotlib(saved_model, tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")  # the plot extra; CI installs only the test extra
     monkeypatch.setattr(dot.shutil, "which", lambda name: None)
     out = tmp_path / "m.png"
     assert minidl.cli.main(["viz", str(saved_model), "--out", str(out), "--batch-size", "4"]) == 0

@@ -287,3 +287,11 @@ def test_a_resumed_run_shows_the_configured_lr_and_labels_its_times(tmp_path, ca
     printed = capsys.readouterr().out
     assert "SGD(lr=0.2," in printed  # the configured peak, not the schedule's last value
     assert "since resuming at epoch 2" in printed
+
+
+def test_viz_takes_a_run_directory_and_reads_the_width_off_normalize(trained, capsys):
+    _, out, _ = trained
+    capsys.readouterr()
+    assert main(["viz", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("digraph") and "Normalize(4)" in text

@@ -11,6 +11,7 @@ from ..io.model_file import load
 from ..io.npz import FileFormatError
 from ..viz.graphs import model_to_dot, render
 from ..viz.plots import plots_available
+from .rows import model_path
 
 PICTURES = (".svg", ".png")
 
@@ -36,7 +37,7 @@ def run(args, parser) -> int:
     if args.batch_size is not None and args.batch_size < 1:
         parser.error(f"--batch-size must be ≥ 1, got {args.batch_size}")
     try:
-        model = load(args.model)
+        model = load(model_path(args.model))  # a model file or its run directory
         text = model_to_dot(model, batch_size=args.batch_size)
     except (FileFormatError, ValueError) as err:
         return fail(err)

@@ -110,9 +110,10 @@ def render(dot_text, path, format=None):
 def _input_dim(leaves, input_dim):
     if input_dim is not None:
         return int(input_dim)
-    for _, module in leaves:
-        if hasattr(module, "in_features"):
-            return module.in_features
+    for _, module in leaves:  # Dense says in_features; Normalize and BatchNorm1d num_features
+        for attribute in ("in_features", "num_features"):
+            if isinstance(getattr(module, attribute, None), int):
+                return getattr(module, attribute)
     raise ValueError("model_to_dot: cannot tell the input width from the first layer; "
                      "pass input_dim=")
 

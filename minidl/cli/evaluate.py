@@ -12,7 +12,7 @@ from ..io.npz import FileFormatError
 from ..nn.losses import SoftmaxCrossEntropy
 from ..training import evaluate
 from ..training.regression import regression_scores
-from .rows import class_ids, input_width, load_for_rows, read_rows
+from .rows import class_ids, load_for_rows, read_rows
 from .threads import threads_from_flag
 
 # Per-class and averaged scores beside accuracy, when ``evaluate`` gives them.
@@ -45,15 +45,11 @@ def run(args, parser) -> int:
         rows = read_rows(args.data, model, path, meta, seed=_seed(meta), need_labels=True)
         x, labels = rows.x[: args.limit_test], rows.labels[: args.limit_test]
         rows.labels = labels
-        width = input_width(model)
-        if width is not None and width != x.shape[1]:
-            raise DataError(f"the model expects {width} input features but {rows.source} has {x.shape[1]}")
-        dtype = model.parameters()[0].dtype if model.parameters() else np.float32
         if meta.get("task") == "regression":
-            return report_regression(args, path, rows, model.predict(x.astype(dtype)), labels)
-        num_outputs = np.shape(model.predict_proba(x[:1].astype(dtype)))[-1]
+            return report_regression(args, path, rows, model.predict(x), labels)
+        num_outputs = np.shape(model.predict_proba(x[:1]))[-1]
         y = class_ids(rows, model.classes, num_outputs)
-        result = evaluate(model, SoftmaxCrossEntropy(), x.astype(dtype), y, num_outputs)
+        result = evaluate(model, SoftmaxCrossEntropy(), x, y, num_outputs)
     except (FileFormatError, DataError, ValueError) as err:
         print(f"minidl eval: error: {err}", file=sys.stderr)
         return 1

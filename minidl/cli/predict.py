@@ -16,7 +16,7 @@ import numpy as np
 from ..data import DataError
 from ..io.atomic import atomic_write
 from ..io.npz import FileFormatError
-from .rows import input_width, load_for_rows, read_rows
+from .rows import load_for_rows, read_rows
 
 
 def add_parser(sub) -> None:
@@ -35,17 +35,11 @@ def run(args, parser) -> int:
     try:
         path, model, meta = load_for_rows(args.model)
         rows = read_rows(args.data, model, path, meta, need_labels=False)
-        width = input_width(model)
-        if width is not None and width != rows.x.shape[1]:
-            raise DataError(f"the model expects {width} input features but {rows.source} has "
-                            f"{rows.x.shape[1]}")
-        dtype = model.parameters()[0].dtype if model.parameters() else np.float32
         if meta.get("task") == "regression":
             if args.proba:
                 raise ValueError("--proba: a regression model predicts values, not class probabilities")
-            return write(args, "prediction\n" + "".join(f"{v:.8g}\n" for v in
-                                                         model.predict(rows.x.astype(dtype))))
-        proba = model.predict_proba(rows.x.astype(dtype))
+            return write(args, "prediction\n" + "".join(f"{v:.8g}\n" for v in model.predict(rows.x)))
+        proba = model.predict_proba(rows.x)
     except (FileFormatError, DataError, ValueError) as err:
         print(f"minidl predict: error: {err}", file=sys.stderr)
         return 1

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import DataError, Normalizer
-from ..data.csvfile import read_csv
+from ..data.csvfile import is_number, read_csv
 from ..data.split import split_indices
 
 TEST_FRACTION = 0.2  # of a single CSV, as for classification
@@ -84,20 +84,12 @@ def load_regression_set(source, *, seed, normalize: str, limit_train=None, limit
 
 def _targets(path: Path, table) -> np.ndarray:
     if table.labels.dtype.kind not in "iuf":
-        row = next(i for i, v in enumerate(table.labels) if not _is_number(v))
+        row = next(i for i, v in enumerate(table.labels) if not is_number(str(v)))
         raise DataError(f"{path}, line {table.first_line + row}: target {str(table.labels[row])!r} is not "
-                        "a number; a regression target (the first column) must be numeric")
+                        "a number; a regression target (the label column) must be numeric")
     values = table.labels.astype(np.float64)
     bad = ~np.isfinite(values)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise DataError(f"{path}, line {table.first_line + row}: target {values[row]} is not finite")
     return values
-
-
-def _is_number(text) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

@@ -18,11 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import DataError, load_dataset
+from ..data import DataError, Normalizer, load_dataset
 from ..data.csvfile import read_csv
 from ..data.sources import NAMES
 from ..io.model_file import load_with_metadata
 from ..nn.containers import Sequential
+from ..nn.layers import Normalize
 from .regression_data import load_regression_set
 
 
@@ -66,14 +67,27 @@ def input_width(model) -> int | None:
     return None
 
 
+def model_dtype(model) -> np.dtype:
+    """The dtype the model computes in: its parameters' (float32 for a model without any)."""
+    params = model.parameters()
+    return params[0].dtype if params else np.dtype(np.float32)
+
+
 def read_rows(data, model, model_file: Path, meta: dict, *, seed=0, need_labels: bool) -> Rows:
-    """The rows to run ``model`` on (see the module docstring)."""
+    """The rows to run ``model`` on (see the module docstring), in the model's dtype, checked
+    against the width of its first layer."""
     if data is None:
-        return _training_test_split(model_file, meta, seed)
-    if str(data).lower().endswith(".csv") and "," not in str(data):
-        return _csv_rows(Path(data), input_width(model), need_labels, _label_column(meta, model_file))
-    ds = load_dataset(data, normalize="none", seed=seed)
-    return Rows(ds.x_test, ds.y_test, str(data), whole_file=False, class_names=ds.class_names)
+        rows = _training_test_split(model_file, meta, seed)
+    elif str(data).lower().endswith(".csv") and "," not in str(data):
+        rows = _csv_rows(Path(data), input_width(model), need_labels, _label_column(meta, model_file))
+    else:
+        ds = load_dataset(data, normalize="none", seed=seed)
+        rows = Rows(ds.x_test, ds.y_test, str(data), whole_file=False, class_names=ds.class_names)
+    width = input_width(model)
+    if width is not None and width != rows.x.shape[1]:
+        raise DataError(f"the model expects {width} input features but {rows.source} has {rows.x.shape[1]}")
+    rows.x = rows.x.astype(model_dtype(model), copy=False)
+    return rows
 
 
 def _training_test_split(model_file: Path, meta: dict, seed) -> Rows:
@@ -162,9 +176,6 @@ def _label_text(value) -> str:
 def taking_raw_features(model, meta: dict):
     """``model`` with its input normalisation in front. Models saved before the normalisation
     became their first layer kept it in the metadata; put it in front for them."""
-    from ..data import Normalizer
-    from ..nn.layers import Normalize
-
     first = next(iter(model)) if isinstance(model, Sequential) and len(model) else model
     stored = meta.get("normalizer")
     if isinstance(first, Normalize) or not isinstance(stored, dict):
@@ -173,8 +184,7 @@ def taking_raw_features(model, meta: dict):
         norm = Normalizer.from_state_dict(stored)
     except (KeyError, TypeError, ValueError) as err:
         raise DataError(f"the model file's stored input normalisation is unreadable ({err})") from None
-    dtype = model.parameters()[0].dtype if model.parameters() else "float32"
-    wrapped = Sequential(Normalize.fitted(norm.offset, norm.divisor, dtype=dtype),
+    wrapped = Sequential(Normalize.fitted(norm.offset, norm.divisor, dtype=model_dtype(model)),
                          *(model if isinstance(model, Sequential) else [model]))
     wrapped.classes = model.classes
     return wrapped

@@ -183,7 +183,8 @@ def _first_rows(path: Path, count: int, delimiter: str = ",") -> list[list[str]]
         raise DataError(f"{path}: cannot read as UTF-8 CSV: {err}") from None
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
+    """Whether a CSV field reads as a number (``1_0`` does not, though Python's float takes it)."""
     if "_" in text:  # Python's float() reads "1_0" as 10; no CSV writer means that
         return False
     try:
@@ -194,7 +195,7 @@ def _is_number(text: str) -> bool:
 
 
 def _text_columns(row: list[str]) -> set[int]:
-    return {i for i, field in enumerate(row) if not _is_number(field)}
+    return {i for i, field in enumerate(row) if not is_number(field)}
 
 
 def _column(index: int, columns: list[str] | None) -> str:
@@ -219,7 +220,7 @@ def _diagnose(path: Path, first_line: int, width: int, columns: list[str] | None
                 raise DataError(f"{path}, line {line}: expected {width} columns, got {len(row)} "
                                 f"(the first row has {width}){hint}")
             for index in range(width):
-                if index != label and not _is_number(row[index]):
+                if index != label and not is_number(row[index]):
                     what = "empty" if not row[index].strip() else f"{row[index]!r} is not a number"
                     if index == width - 1 and not row[index].strip():
                         what += " (every row ends with a comma? remove the trailing commas)"
@@ -261,7 +262,7 @@ def csv_label_ids(
         empty = np.flatnonzero(table.labels == "")
         if empty.size:
             raise DataError(f"{path}, line {table.first_line + empty[0]}: empty label")
-        numeric = np.array([_is_number(v) for v in table.labels])
+        numeric = np.array([is_number(v) for v in table.labels])
         if numeric.any():
             # Blame the minority: one word among digits, or one number among words.
             odd = ~numeric if 2 * numeric.sum() > len(numeric) else numeric

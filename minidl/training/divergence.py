@@ -56,19 +56,28 @@ class DivergenceWatch:
                 f"{self.first_loss:.4g} at step {self.first_step}; lower the learning rate")
 
     def check_weights(self, step: int, model) -> None:
-        modules = dict(model.named_modules())
         for name, param in model.named_parameters():
             start = (self.start_norms or {}).get(name)
             if start is None:
                 continue
-            norm = float(np.linalg.norm(param.data.astype(np.float64, copy=False)))
+            norm = _norm(param.data)
             if norm > self.factor * start or not math.isfinite(norm):
-                owner = modules.get(name.rpartition(".")[0]) if "." in name else model
+                owner = dict(model.named_modules()).get(name.rpartition(".")[0]) if "." in name else model
                 raise TrainingDiverged(
                     f"training diverged at step {step}: the weights of layer {name} ({owner!r}) "
                     f"grew from norm {start:.4g} to {norm:.4g} while the loss stayed finite "
                     "(BatchNorm can hide a blow-up from the loss); lower the learning rate")
 
 
+def _norm(data: np.ndarray) -> float:
+    # A dot product of the flat view: no copy in the training loop. In float32 it overflows
+    # only past norms of ~1e19, and an infinite norm is reported as divergence anyway;
+    # float16 squares overflow past 256, so float16 weights are summed in float32.
+    flat = data.reshape(-1)
+    if flat.dtype == np.float16:
+        flat = flat.astype(np.float32)
+    return math.sqrt(float(np.dot(flat, flat)))
+
+
 def _floored_norm(data: np.ndarray) -> float:
-    return max(float(np.linalg.norm(data.astype(np.float64, copy=False))), math.sqrt(data.size))
+    return max(_norm(data), math.sqrt(data.size))

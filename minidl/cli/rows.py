@@ -23,6 +23,7 @@ from ..data.csvfile import read_csv
 from ..data.sources import NAMES
 from ..io.model_file import load_with_metadata
 from ..nn.containers import Sequential
+from ..nn.introspect import input_width, model_dtype
 from ..nn.layers import Normalize
 from .regression_data import load_regression_set
 
@@ -54,23 +55,6 @@ def load_for_rows(given: str):
     if model.classes is None and named:
         model.classes = meta["class_names"]
     return path, model, meta
-
-
-def input_width(model) -> int | None:
-    """The number of features the model's first layer takes, when it says (None otherwise)."""
-    first = model
-    while isinstance(first, Sequential) and len(first):  # the leaf the rows go into first
-        first = next(iter(first))
-    for attribute in ("num_features", "in_features"):
-        if isinstance(getattr(first, attribute, None), int):
-            return getattr(first, attribute)
-    return None
-
-
-def model_dtype(model) -> np.dtype:
-    """The dtype the model computes in: its parameters' (float32 for a model without any)."""
-    params = model.parameters()
-    return params[0].dtype if params else np.dtype(np.float32)
 
 
 def read_rows(data, model, model_file: Path, meta: dict, *, seed=0, need_labels: bool) -> Rows:

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import importlib
 
-import numpy as np
-
-from ..nn.module import Module
-
 
 class ExportError(Exception):
     """A model (or a layer in it) cannot be exported, or the export cannot be written; the
@@ -21,35 +17,6 @@ def require(package: str, extra: str, what: str):
     except ImportError:
         raise ExportError(f"{what} needs the {package!r} package, which is not installed here: "
                           f"pip install \"minidl[{extra}]\" (or pip install {extra})") from None
-
-
-def model_dtype(model: Module) -> np.dtype:
-    """The dtype the model computes in: that of its first parameter or buffer (float32 if none)."""
-    for array in [p.data for p in model.parameters()] + model.buffers():
-        return array.dtype
-    for _, module in model.named_modules():
-        if isinstance(getattr(module, "dtype", None), np.dtype):
-            return module.dtype
-    return np.dtype(np.float32)
-
-
-def input_width(model: Module) -> int | None:
-    """The row width the model's first layer takes (``in_features``, ``num_features``, or a
-    PatchEmbedding's C·H·W), or ``None`` when that layer does not fix it (an activation, a
-    layer on (N, T, E) tokens). The first layer is found by descending into first children:
-    a width stated deeper in (a Dense inside a Residual) is not the model's input width."""
-    from ..nn.containers import Sequential
-    from ..nn.layers import PatchEmbedding
-
-    first = model
-    while isinstance(first, Sequential) and len(first):
-        first = first[0]
-    if isinstance(first, PatchEmbedding):
-        return first.in_channels * first.image_size ** 2
-    for attribute in ("in_features", "num_features"):
-        if isinstance(getattr(first, attribute, None), int):
-            return getattr(first, attribute)
-    return None
 
 
 def lookup(table: dict, module, direction: str):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..io.atomic import atomic_write
+from ..nn.introspect import input_width, model_dtype
 from ..nn.module import Module
-from .common import ExportError, input_width, model_dtype, require
+from .common import ExportError, require
 from .onnx_ops import GraphBuilder, export_layer
 
 OPSET = 17

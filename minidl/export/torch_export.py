@@ -11,8 +11,9 @@ import numpy as np
 
 from ..io.atomic import atomic_write
 from ..io.model_file import architecture
+from ..nn.introspect import model_dtype
 from ..nn.module import Module
-from .common import ExportError, lookup, model_dtype, require
+from .common import ExportError, lookup, require
 from .torch_ops import FROM_TORCH, TO_TORCH
 
 

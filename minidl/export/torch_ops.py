@@ -103,26 +103,37 @@ def _normalize(layer, torch, convert):
                     "computes": "(x - offset) / divisor, buffers offset and divisor of shape (num_features,)"}
 
 
-_NORMALIZE_CLASS = {}
+_DEFINED: dict = {}
+
+
+def defined_once(define, torch) -> dict:
+    """The torch classes ``define(torch)`` makes, by name: made on first use (torch is
+    optional, so they cannot be defined at import), the same class objects afterwards."""
+    if define not in _DEFINED:
+        _DEFINED[define] = define(torch)
+    return _DEFINED[define]
 
 
 def torch_normalize_class(torch):
-    """torch has no layer for a fixed per-feature affine input map; this small one is it
-    (defined on first use, as torch is optional)."""
-    if "cls" not in _NORMALIZE_CLASS:
-        class Normalize(torch.nn.Module):
-            """``y = (x − offset) / divisor`` with buffers ``offset`` and ``divisor`` (minidl's Normalize)."""
+    """The torch module standing for minidl's ``Normalize`` (rebuilding an exported model needs it)."""
+    return defined_once(_input_classes, torch)["Normalize"]
 
-            def __init__(self, num_features: int, dtype=None):
-                super().__init__()
-                self.register_buffer("offset", torch.zeros(num_features, dtype=dtype))
-                self.register_buffer("divisor", torch.ones(num_features, dtype=dtype))
 
-            def forward(self, x):
-                return (x - self.offset) / self.divisor
+def _input_classes(torch) -> dict:
+    """torch has no layer for a fixed per-feature affine input map; this small one is it."""
 
-        _NORMALIZE_CLASS["cls"] = Normalize
-    return _NORMALIZE_CLASS["cls"]
+    class Normalize(torch.nn.Module):
+        """``y = (x − offset) / divisor`` with buffers ``offset`` and ``divisor`` (minidl's Normalize)."""
+
+        def __init__(self, num_features: int, dtype=None):
+            super().__init__()
+            self.register_buffer("offset", torch.zeros(num_features, dtype=dtype))
+            self.register_buffer("divisor", torch.ones(num_features, dtype=dtype))
+
+        def forward(self, x):
+            return (x - self.offset) / self.divisor
+
+    return {"Normalize": Normalize}
 
 
 def torch_dtype(torch, dtype):

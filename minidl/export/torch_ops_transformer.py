@@ -8,16 +8,15 @@ import numpy as np
 
 from ..nn.layers import GELU, LayerNorm, MultiHeadAttention, Rescale, Softmax
 from ..nn.residual import Residual
-from .torch_ops import array, from_torch_op, tensor, to_torch_op, torch_dtype
-
-_CLASSES: dict = {}
+from .torch_ops import array, defined_once, from_torch_op, tensor, to_torch_op, torch_dtype
 
 
 def torch_classes(torch) -> dict:
-    """The torch modules with no torch.nn counterpart (defined on first use, torch being optional)."""
-    if _CLASSES:
-        return _CLASSES
+    """The torch modules with no torch.nn counterpart, by name (defined once, on first use)."""
+    return defined_once(_define_classes, torch)
 
+
+def _define_classes(torch) -> dict:
     class Rescale(torch.nn.Module):
         """``y = x ⊙ scale + offset`` with buffers ``scale`` and ``offset`` (minidl's Rescale)."""
 
@@ -52,8 +51,7 @@ def torch_classes(torch) -> dict:
             mask = torch.triu(torch.ones(t, t, dtype=torch.bool), 1) if self.causal else None
             return self.attention(x, x, x, attn_mask=mask, need_weights=False)[0]
 
-    _CLASSES.update(Rescale=Rescale, Residual=Residual, SelfAttention=SelfAttention)
-    return _CLASSES
+    return dict(Rescale=Rescale, Residual=Residual, SelfAttention=SelfAttention)
 
 
 # ---------------------------------------------------------------- minidl → torch

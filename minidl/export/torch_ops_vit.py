@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from ..nn.layers import MeanOverTokens, PatchEmbedding, PositionalEmbedding
 from ..nn.tokenwise import Tokenwise
-from .torch_ops import array, from_torch_op, tensor, to_torch_op, torch_dtype
-
-_CLASSES: dict = {}
+from .torch_ops import array, defined_once, from_torch_op, tensor, to_torch_op, torch_dtype
 
 
 def torch_classes(torch) -> dict:
-    """The torch modules with no torch.nn counterpart (defined on first use, torch being optional)."""
-    if _CLASSES:
-        return _CLASSES
+    """The torch modules with no torch.nn counterpart, by name (defined once, on first use)."""
+    return defined_once(_define_classes, torch)
 
+
+def _define_classes(torch) -> dict:
     class PatchEmbedding(torch.nn.Module):
         """Flat rows (N, C·H·W) → image → ``proj`` (Conv2d, kernel = stride = p) → (N, T, E) tokens."""
 
@@ -58,9 +57,8 @@ def torch_classes(torch) -> dict:
             n, t, d = x.shape
             return self.module(x.reshape(n * t, d)).reshape(n, t, -1)
 
-    _CLASSES.update(PatchEmbedding=PatchEmbedding, PositionalEmbedding=PositionalEmbedding,
-                    MeanOverTokens=MeanOverTokens, Tokenwise=Tokenwise)
-    return _CLASSES
+    return dict(PatchEmbedding=PatchEmbedding, PositionalEmbedding=PositionalEmbedding,
+                MeanOverTokens=MeanOverTokens, Tokenwise=Tokenwise)
 
 
 # ---------------------------------------------------------------- minidl → torch

@@ -24,10 +24,18 @@ MODES = ("auto", "forward", "reverse")
 
 
 def _output_size(f, args, i):
-    """m, the number of output elements, from one plain evaluation (no graph, no tangents)."""
+    """The output's shape, from one evaluation (forward mode, a zero tangent: no graph kept)."""
     out_value, _ = jvp(lambda xi: f(*_replace(args, i, xi)), (args[i],),
                        (np.zeros(np.shape(args[i])),))
     return np.shape(out_value)
+
+
+def _differentiated(args, argnums, who):
+    """``(i, x)``: the position of the argument to differentiate and its value as a float array."""
+    if not -len(args) <= argnums < len(args):
+        raise ValueError(f"{who}: argnums {argnums} is out of range for {len(args)} positional arguments")
+    i = argnums % len(args)
+    return i, np.asarray(args[i], dtype=np.result_type(np.asarray(args[i]).dtype, np.float32))
 
 
 def _replace(args, i, value):
@@ -67,11 +75,7 @@ def jacobian(f, argnums=0, mode="auto"):
     _check(argnums, mode, "jacobian")
 
     def jacobian_f(*args):
-        if not -len(args) <= argnums < len(args):
-            raise ValueError(f"jacobian: argnums {argnums} is out of range for {len(args)} "
-                             "positional arguments")
-        i = argnums % len(args)
-        x = np.asarray(args[i], dtype=np.result_type(np.asarray(args[i]).dtype, np.float32))
+        i, x = _differentiated(args, argnums, "jacobian")
         args = _replace(args, i, x)
         out_shape = _output_size(f, args, i)
         n, m = x.size, int(np.prod(out_shape, dtype=int))
@@ -108,11 +112,7 @@ def hessian(f, argnums=0):
     _check(argnums, "auto", "hessian")
 
     def hessian_f(*args):
-        if not -len(args) <= argnums < len(args):
-            raise ValueError(f"hessian: argnums {argnums} is out of range for {len(args)} "
-                             "positional arguments")
-        i = argnums % len(args)
-        x = np.asarray(args[i], dtype=np.result_type(np.asarray(args[i]).dtype, np.float32))
+        i, x = _differentiated(args, argnums, "hessian")
         n = x.size
         hess = np.empty((n, n), dtype=x.dtype)
         for j in range(n):

@@ -25,9 +25,9 @@ class RegressionSet:
     """Normalised features, standardised (N, 1) targets, and what it takes to undo both."""
 
     x_train: np.ndarray
-    t_train: np.ndarray
+    y_train: np.ndarray  # the standardised targets, (N, 1) float32, as the Trainer takes labels
     x_test: np.ndarray
-    t_test: np.ndarray
+    y_test: np.ndarray
     name: str
     normalizer: Normalizer
     target_mean: float

@@ -83,7 +83,7 @@ def _training_test_split(model_file: Path, meta: dict, seed) -> Rows:
     label_column = _label_column(meta, model_file)
     if meta.get("task") == "regression":  # the same split, targets in their own units
         reg = load_regression_set(source, seed=seed, normalize="none", label_column=label_column)
-        targets = reg.t_test[:, 0].astype(np.float64) * reg.target_std + reg.target_mean
+        targets = reg.y_test[:, 0].astype(np.float64) * reg.target_std + reg.target_mean
         return Rows(reg.x_test, targets, source, whole_file=False)
     ds = load_dataset(source, normalize="none", seed=seed, label_column=label_column)
     return Rows(ds.x_test, ds.y_test, source, whole_file=False, class_names=ds.class_names)

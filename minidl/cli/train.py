@@ -70,8 +70,8 @@ def add_parser(sub) -> None:
     g.add_argument("--data", help=f"'fashion-mnist', 'spirals', 'moons', 'xor', or a path to an MNIST-format "
                                   f"directory, an .npz or a .csv file (default: {d['data']})")
     g.add_argument("--task", choices=list(TASKS),
-                   help="classification (labels in the first column) or regression (a numeric target in "
-                        "the first column of a CSV; reports MAE, RMSE and R², and the saved model "
+                   help="classification (class labels in the label column) or regression (a numeric "
+                        "target in the label column of a CSV; reports MAE, RMSE and R², and the saved model "
                         f"predicts in the target's units) (default: {d['task']})")
     g.add_argument("--label-column", metavar="COLUMN",
                    help="the CSV column holding the labels: an index (-1: the last) or the header's "
@@ -267,8 +267,6 @@ def output_directory(out: Path | None) -> Path:
         runs = Path("runs")
         taken = [int(p.name) for p in runs.glob("*") if p.name.isdigit()] if runs.is_dir() else []
         out = runs / str(max(taken, default=0) + 1)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"--out {out} exists and is not a directory")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -287,7 +285,6 @@ def load_data(s: dict) -> dict:
         ds = load_regression_set(s["data"], seed=s["seed"], normalize=s["normalize"],
                                  limit_train=s["limit_train"], limit_test=s["limit_test"],
                                  label_column=s["label_column"])
-        ds.y_train, ds.y_test = ds.t_train.astype(s["dtype"]), ds.t_test.astype(s["dtype"])
     else:
         ds = load_dataset(s["data"], seed=s["seed"], normalize=s["normalize"],
                           limit_train=s["limit_train"], limit_test=s["limit_test"],

@@ -28,6 +28,13 @@ def checked_input(module, x, shape: tuple | None = None, dtype=None) -> np.ndarr
     return np.asarray(x, dtype=dtype)
 
 
+def last_axis(x, width: int) -> tuple:
+    """The shape ``checked_input`` holds a last-axis layer's input to: (N, width) for up to
+    two axes, (N, ·, …, width) for more (only the last axis is fixed)."""
+    ndim = np.ndim(x)
+    return (None, width) if ndim <= 2 else (None,) * (ndim - 1) + (width,)
+
+
 def checked_dout(module, dout, shape: tuple, dtype=None) -> np.ndarray:
     """``dout`` as an array of the forward output's ``shape`` (and of ``dtype`` when given)."""
     dout = np.asarray(dout)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._validate import as_float_dtype, positive_int
-from ..checks import checked_dout, checked_input
+from ..checks import checked_dout, checked_input, last_axis
 from ..init import get_initializer
 from ..module import Module, Parameter
 from ..registry import register_module
@@ -53,7 +53,7 @@ class Dense(Module):
         An (N, ..., D) input is read as its rows: X.reshape(M, D) with M = N·…, the
         output reshaped back to (N, ..., H). A reshape moves no numbers.
         """
-        x = checked_input(self, x, _expected_shape(x, self.in_features), self.dtype)
+        x = checked_input(self, x, last_axis(x, self.in_features), self.dtype)
         self.cache = x
         rows = x.reshape(-1, self.in_features)                          # (M, D)
         z = rows @ self.W + self.b                                      # (M, H)
@@ -84,10 +84,3 @@ class Dense(Module):
     def __repr__(self) -> str:
         # Used inside error messages while __init__ is still running, hence getattr.
         return f"Dense({getattr(self, 'in_features', '?')} → {getattr(self, 'out_features', '?')})"
-
-
-def _expected_shape(x, width: int) -> tuple:
-    """(N, width) for inputs of up to two axes, (N, ·, …, width) for more: the shape
-    ``checked_input`` holds x to (only the last axis is fixed)."""
-    ndim = np.ndim(x)
-    return (None, width) if ndim <= 2 else (None,) * (ndim - 1) + (width,)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...nn.checks import checked_input
+from ...nn.checks import checked_input, last_axis
 from .base import Kernel, input_of
 
 
@@ -18,7 +18,7 @@ class DenseKernel(Kernel):
         W, b = layer._params["W"], layer._params["b"]  # one look-up each: this runs every step
         self.lead_shape = None  # the (N, ...) axes of an input with more than two
         if isinstance(x, np.ndarray) and x.ndim > 2:
-            x = checked_input(layer, x, (None,) * (x.ndim - 1) + (layer.in_features,), layer.dtype)
+            x = checked_input(layer, x, last_axis(x, layer.in_features), layer.dtype)
             self.lead_shape = x.shape[:-1]
             x = x.reshape(-1, layer.in_features)
         self.x = x = input_of(layer, x, layer.in_features, layer.dtype)

@@ -18,6 +18,7 @@ import sys
 import numpy as np
 
 from ..bench import contestants, micro
+from ..bench.models import BENCH_MODULES, bench_model
 from ..bench.runner import format_table, interleave, summarise
 from ..data import DataError, load_dataset
 from ..nn.memory import memory_report
@@ -37,8 +38,11 @@ def add_parser(sub) -> None:
                                    "paths, a loop calling plan(), its autodiff engine, hand-written "
                                    "numpy, the GEMM-only bound and PyTorch eager (if installed), "
                                    "interleaved in one process.")
+    p.add_argument("--model", choices=["mlp", *BENCH_MODULES], default="mlp",
+                   help="what to time: the MLP (default) or a CLI architecture's default model "
+                        "(planned and teaching paths, a GEMM bound and PyTorch eager beside them)")
     p.add_argument("--hidden", type=int, nargs="+", default=[256, 128], metavar="WIDTH",
-                   help="hidden layer widths (default: 256 128)")
+                   help="MLP hidden layer widths (default: 256 128)")
     p.add_argument("--batch-size", type=int, default=128, help="samples per step (default: 128)")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32", help="(default: float32)")
     p.add_argument("--repeats", type=int, default=5, help="timed rounds per contestant (default: 5)")
@@ -68,7 +72,10 @@ def run(args, parser) -> int:
         code = rerun_with_threads(args.threads)
         if code is not None:
             return code
+    architecture = None if args.model == "mlp" else bench_model(args.model)
     limit = 2000 if args.quick and args.limit is None else args.limit
+    if architecture is not None and limit is None:
+        limit = architecture.default_limit
     # one warm-up round even when quick: the Trainer plans at its first step, torch starts its
     # threads — one-time costs that would otherwise land in the only timed round
     repeats, warmup = (1 if args.quick else args.repeats), 1
@@ -89,6 +96,11 @@ def run(args, parser) -> int:
     sizes = [x.shape[1], *args.hidden, 10]
     blas, threads = blas_info()
     use_torch = torch_available() and not args.no_torch
+    machine = {"python": platform.python_version(), "numpy": np.__version__, "blas": blas,
+               "threads": threads, "cpus": os.cpu_count(), "machine": platform.machine(),
+               "torch": _torch_version() if use_torch else None}
+    if architecture is not None:
+        return _run_architecture(args, architecture, x, y, machine, use_torch, repeats, warmup)
 
     # epoch: every contestant once per round
     runs = {name: make(x, y, sizes, args.batch_size, args.dtype, args.seed)
@@ -111,9 +123,6 @@ def run(args, parser) -> int:
     memory = memory_report(model, args.batch_size, optimizer=SGD(model.parameters(), lr=0.1, momentum=0.9))
     peak_rss_mib = peak_rss()
 
-    machine = {"python": platform.python_version(), "numpy": np.__version__, "blas": blas,
-               "threads": threads, "cpus": os.cpu_count(), "machine": platform.machine(),
-               "torch": _torch_version() if use_torch else None}
     setup = {"sizes": sizes, "batch_size": args.batch_size, "dtype": args.dtype,
              "samples_per_epoch": len(x), "repeats": repeats,
              "data": "synthetic" if args.synthetic else "fashion-mnist"}
@@ -123,8 +132,7 @@ def run(args, parser) -> int:
                               "cached_bytes": memory.cached_bytes, "parameter_bytes": memory.parameter_bytes,
                               "optimizer_bytes": memory.optimizer_bytes, "peak_rss_mib": peak_rss_mib}}))
         return 0
-    print(f"minidl bench — {machine['machine']}, {machine['cpus']} CPUs, {blas}, {threads} threads, "
-          f"numpy {machine['numpy']}" + (f", torch {machine['torch']}" if use_torch else ", no torch"))
+    print(_machine_line(machine))
     print(f"MLP {'-'.join(map(str, sizes))} ReLU, batch {args.batch_size}, {args.dtype}, "
           f"{len(x):,} samples per epoch ({setup['data']}), SGD lr 0.1 momentum 0.9, "
           f"{repeats} interleaved rounds\n")
@@ -136,6 +144,30 @@ def run(args, parser) -> int:
     print(memory.table())
     print(f"peak RSS of this process: {peak_rss_mib:.0f} MiB")
     return 0
+
+
+def _run_architecture(args, architecture, x, y, machine, use_torch, repeats, warmup) -> int:
+    """``--model NAME``: one timed pass over ``x`` per contestant and round, interleaved."""
+    runs = architecture.contestants(x, y, args.batch_size, args.dtype, args.seed,
+                                    machine["threads"], use_torch)
+    rows = summarise(interleave(runs, repeats, warmup), len(x), architecture.references)
+    setup = {"model": args.model, "batch_size": args.batch_size, "dtype": args.dtype,
+             "samples_per_round": len(x), "repeats": repeats,
+             "data": "synthetic" if args.synthetic else "fashion-mnist"}
+    if args.json:
+        print(json.dumps({"machine": machine, "setup": setup, "epoch": rows}))
+        return 0
+    print(_machine_line(machine))
+    print(f"{architecture.describe(args.batch_size, args.dtype)}, {len(x):,} samples per round "
+          f"({setup['data']}), {repeats} interleaved rounds\n")
+    print(format_table(rows, f"training over {len(x):,} samples", unit="s/round"))
+    return 0
+
+
+def _machine_line(machine: dict) -> str:
+    torch = f", torch {machine['torch']}" if machine["torch"] else ", no torch"
+    return (f"minidl bench — {machine['machine']}, {machine['cpus']} CPUs, {machine['blas']}, "
+            f"{machine['threads']} threads, numpy {machine['numpy']}{torch}")
 
 
 def _torch_version() -> str:

@@ -1,13 +1,10 @@
 """Conv2d, pooling, BatchNorm2d, Flatten and Reshape: float64 central-difference checks over
 hypothesis-drawn shapes, PyTorch agreement, ties, errors and save/load configs."""
 
+import importlib.util
+
 import numpy as np
 import pytest
-
-try:
-    import torch
-except ImportError:  # PyTorch is a local comparison only: its parts skip without it
-    torch = None
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,17 +23,28 @@ from minidl.nn.registry import registered_module
 FAST = settings(max_examples=12, deadline=None)
 
 
+def _torch_or_none():
+    """PyTorch for the local comparisons, or None (CI has no torch: those parts skip)."""
+    if importlib.util.find_spec("torch") is None:
+        return None
+    import torch
+    return torch
+
+
 @st.composite
 def conv_cases(draw):
-    """A Conv2d and an input it fits: non-square, stride up to 2, padding up to 1, and
-    kernels up to the padded input's size."""
+    """A Conv2d and an input it fits: non-square, stride up to 2, padding up to 1, dilation
+    up to 3, and kernels whose span d·(K − 1) + 1 reaches up to the padded input's size."""
     h, w = draw(st.integers(1, 6)), draw(st.integers(1, 6))
     p = draw(st.integers(0, 1))
-    kh, kw = draw(st.integers(1, h + 2 * p)), draw(st.integers(1, w + 2 * p))
+    d = draw(st.integers(1, 3))
+    # the largest K with d·(K − 1) + 1 ≤ the padded size
+    kh = draw(st.integers(1, (h + 2 * p - 1) // d + 1))
+    kw = draw(st.integers(1, (w + 2 * p - 1) // d + 1))
     s = draw(st.integers(1, 2))
     n, c, f = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 3))
     seed = draw(st.integers(0, 2**16))
-    layer = Conv2d(c, f, (kh, kw), stride=s, padding=p, rng=seed, dtype="float64")
+    layer = Conv2d(c, f, (kh, kw), stride=s, padding=p, dilation=d, rng=seed, dtype="float64")
     layer.b = np.random.default_rng(seed).standard_normal(f)
     return layer, np.random.default_rng(seed + 1).standard_normal((n, c, h, w))
 
@@ -55,7 +63,7 @@ def test_conv2d_matches_torch(case):
     torch = pytest.importorskip("torch")  # a local comparison only, never needed in CI
     layer, x = case
     z = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(layer.W), torch.tensor(layer.b),
-                                   stride=layer.stride, padding=layer.padding)
+                                   stride=layer.stride, padding=layer.padding, dilation=layer.dilation)
     np.testing.assert_allclose(layer(x), z.numpy(), rtol=1e-12, atol=1e-12)
 
 
@@ -75,6 +83,7 @@ def test_pooling_gradients_match_central_differences_and_torch(case, cls):
     layer = cls(k, stride=s, dtype="float64")
     report = check_module(layer, x, rng=0)
     assert report.ok, report
+    torch = _torch_or_none()
     if torch is None:  # the comparison with PyTorch is local only
         return
     ref = (torch.nn.functional.max_pool2d if cls is MaxPool2d else torch.nn.functional.avg_pool2d)
@@ -97,6 +106,7 @@ def test_maxpool_tie_goes_to_first_maximum_in_row_major_order_as_torch():
 def test_batchnorm2d_gradients_and_torch_agreement(mode):
     rng = np.random.default_rng(3)
     bn = BatchNorm2d(3, dtype="float64")
+    torch = _torch_or_none()
     ref = torch.nn.BatchNorm2d(3).double() if torch is not None else None  # local comparison only
     for _ in range(2):  # running statistics away from 0, 1
         batch = rng.standard_normal((2, 3, 2, 3)) * 2 + 1
@@ -118,8 +128,35 @@ def test_global_pool_flatten_reshape_gradients():
     for layer in (GlobalAvgPool2d(dtype="float64"), Flatten()):
         assert check_module(layer, x, rng=0).ok
     assert check_module(Reshape((3, 8)), x.reshape(2, 24), rng=0).ok
+    torch = _torch_or_none()
     if torch is not None:  # local comparison only
         np.testing.assert_array_equal(Flatten()(x), torch.flatten(torch.tensor(x), 1).numpy())
+
+
+def test_dilated_conv_is_the_conv_with_zeros_between_the_kernel_taps():
+    """convolution.md §8: dilation d reads taps d apart, the same as an undilated kernel of
+    span d·(K − 1) + 1 whose in-between taps are 0 — forward, dX and dW on the taps alike."""
+    rng = np.random.default_rng(4)
+    dilated = Conv2d(2, 3, (2, 3), stride=2, padding=1, dilation=2, rng=0, dtype="float64")
+    spread = Conv2d(2, 3, (3, 5), stride=2, padding=1, rng=0, dtype="float64")
+    spread.W = np.zeros((3, 2, 3, 5))
+    spread.W[:, :, ::2, ::2] = dilated.W
+    x = rng.standard_normal((2, 2, 7, 8))
+    np.testing.assert_allclose(dilated(x), spread(x), rtol=1e-13, atol=1e-13)
+    g = rng.standard_normal(dilated(x).shape)
+    spread(x)
+    np.testing.assert_allclose(dilated.backward(g), spread.backward(g), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(dilated.dW, spread.dW[:, :, ::2, ::2], rtol=1e-13, atol=1e-13)
+
+
+def test_a_dilated_conv_survives_save_and_load(tmp_path):
+    from minidl import Sequential, load, save
+    model = Sequential(Conv2d(1, 2, 3, padding=2, dilation=2, rng=0, dtype="float64"), Flatten())
+    save(model, tmp_path / "model.npz")
+    again = load(tmp_path / "model.npz")
+    x = np.random.default_rng(0).standard_normal((2, 1, 5, 5))
+    assert again[0].dilation == 2
+    np.testing.assert_array_equal(again(x), model(x))
 
 
 def test_backward_accumulates_parameter_gradients():
@@ -147,6 +184,12 @@ def test_errors_name_the_layer_and_shapes():
         Conv2d(1, 32, 3)(np.zeros((128, 784)))
     with pytest.raises(ValueError, match="5×5 window does not fit"):
         Conv2d(1, 2, 5, padding=0)(np.zeros((2, 1, 3, 3)))
+    with pytest.raises(ValueError, match=r"Conv2d\(1 → 2, 3×3, dilation=3\)\.forward: a 3×3 window "
+                                         r"dilated by 3 \(spanning 7×7 pixels\) does not fit the "
+                                         r"input's 5×6 pixels \(padded: 5×6\)"):
+        Conv2d(1, 2, 3, dilation=3)(np.zeros((2, 1, 5, 6)))
+    with pytest.raises(ValueError, match=r"dilation must be"):
+        Conv2d(1, 2, 3, dilation=0)
     with pytest.raises(ValueError, match=r"MaxPool2d\(3×3\)"):
         MaxPool2d(3)(np.zeros((1, 1, 2, 2)))
     with pytest.raises(ValueError, match=r"Reshape"):
@@ -154,8 +197,9 @@ def test_errors_name_the_layer_and_shapes():
 
 
 def test_layers_rebuild_from_their_config():
-    for layer in (Conv2d(2, 3, (3, 2), stride=2, padding=1), MaxPool2d(2), AvgPool2d(3, stride=1),
-                  GlobalAvgPool2d(), Flatten(), Reshape((1, 4, 4)), BatchNorm2d(3)):
+    for layer in (Conv2d(2, 3, (3, 2), stride=2, padding=1), Conv2d(1, 2, 3, dilation=2),
+                  MaxPool2d(2), AvgPool2d(3, stride=1), GlobalAvgPool2d(), Flatten(),
+                  Reshape((1, 4, 4)), BatchNorm2d(3)):
         rebuilt = registered_module(type(layer).__name__)(**layer.get_config())
         assert repr(rebuilt) == repr(layer)
 

@@ -31,7 +31,10 @@ def _engine_grad(fn, x, g):
     ("pad2d", lambda t: pad2d(t, 2), (2, 1, 3, 4)),
     ("windows stride 1", lambda t: windows(t, 2, 3, 1), (2, 2, 4, 5)),
     ("windows stride 2", lambda t: windows(t, 3, 2, 2), (1, 2, 5, 6)),
+    ("windows dilated", lambda t: windows(t, 2, 3, 1, 2), (2, 1, 5, 7)),
+    ("windows stride 2 dilated", lambda t: windows(t, 3, 2, 2, 2), (1, 2, 7, 6)),
     ("add_windows", lambda t: add_windows(t, (1, 2, 5, 6), 2), (1, 2, 2, 3, 3, 2)),
+    ("add_windows dilated", lambda t: add_windows(t, (1, 2, 7, 6), 2, 2), (1, 2, 2, 2, 3, 2)),
     ("einsum", lambda t: einsum("ncij,fc->nfij", t, np.arange(6.0).reshape(3, 2) - 2), (2, 2, 3, 2)),
 ])
 def test_conv_ops_match_central_differences(name, fn, shape):
@@ -60,7 +63,8 @@ def test_whole_cnn_cross_checks_against_the_engine():
     rng = np.random.default_rng(2)
     model = Sequential(Conv2d(1, 3, 3, padding=1, rng=0, dtype="float64"), BatchNorm2d(3, dtype="float64"),
                        ReLU(), MaxPool2d(2, dtype="float64"),
-                       Conv2d(3, 4, (2, 3), stride=2, padding=1, rng=1, dtype="float64"),
+                       Conv2d(3, 3, (2, 3), stride=2, padding=1, rng=1, dtype="float64"),
+                       Conv2d(3, 4, 2, padding=1, dilation=2, rng=3, dtype="float64"),
                        AvgPool2d(2, stride=1, dtype="float64"), Flatten(),
                        Dense(4, 5, rng=2, dtype="float64"))
     x = rng.standard_normal((3, 1, 6, 7))

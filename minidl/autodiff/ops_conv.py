@@ -21,26 +21,29 @@ def pad2d(x, p: int):
                    jvp=lambda y, t: pad2d(t, p))
 
 
-def windows(x, kh: int, kw: int, stride: int):
-    """y[n,c,i,j,k,l] = x[n,c,s·i+k,s·j+l] (N, C, H', W', kh, kw);
-    ∂L/∂x[n,c,s·i+k,s·j+l] += ∂L/∂y[n,c,i,j,k,l] (``add_windows``)."""
-    view = np.lib.stride_tricks.sliding_window_view(x.data, (kh, kw), axis=(2, 3))
-    data = np.ascontiguousarray(view[:, :, ::stride, ::stride])
+def windows(x, kh: int, kw: int, stride: int, dilation: int = 1):
+    """y[n,c,i,j,k,l] = x[n,c,s·i+d·k,s·j+d·l] (N, C, H', W', kh, kw), taps d apart;
+    ∂L/∂x[n,c,s·i+d·k,s·j+d·l] += ∂L/∂y[n,c,i,j,k,l] (``add_windows``)."""
+    d = dilation
+    spans = (d * (kh - 1) + 1, d * (kw - 1) + 1)  # the pixels one window covers
+    view = np.lib.stride_tricks.sliding_window_view(x.data, spans, axis=(2, 3))
+    data = np.ascontiguousarray(view[:, :, ::stride, ::stride, ::d, ::d])
     return from_op(data, "windows", (x,),
-                   vjp=lambda g, y: (add_windows(g, x.shape, stride),),
-                   jvp=lambda y, t: windows(t, kh, kw, stride))
+                   vjp=lambda g, y: (add_windows(g, x.shape, stride, d),),
+                   jvp=lambda y, t: windows(t, kh, kw, stride, d))
 
 
-def add_windows(g, shape, stride: int):
-    """z = zeros(shape), z[n,c,s·i+k,s·j+l] += g[n,c,i,j,k,l];  its adjoint is ``windows``."""
+def add_windows(g, shape, stride: int, dilation: int = 1):
+    """z = zeros(shape), z[n,c,s·i+d·k,s·j+d·l] += g[n,c,i,j,k,l];  its adjoint is ``windows``."""
     data = np.zeros(shape, dtype=g.dtype)
     _, _, ho, wo, kh, kw = g.shape
+    s, d = stride, dilation
     for k in range(kh):
         for l in range(kw):  # noqa: E741  (kernel column, as in the derivation)
-            data[:, :, k:k + stride * ho:stride, l:l + stride * wo:stride] += g.data[:, :, :, :, k, l]
+            data[:, :, d * k:d * k + s * ho:s, d * l:d * l + s * wo:s] += g.data[:, :, :, :, k, l]
     return from_op(data, "add_windows", (g,),
-                   vjp=lambda gz, z: (windows(gz, kh, kw, stride),),
-                   jvp=lambda z, t: add_windows(t, shape, stride))
+                   vjp=lambda gz, z: (windows(gz, kh, kw, s, d),),
+                   jvp=lambda z, t: add_windows(t, shape, s, d))
 
 
 def einsum(spec: str, a, b):

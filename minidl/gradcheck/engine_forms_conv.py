@@ -10,8 +10,9 @@ from .engine_forms import register_engine_form
 
 @register_engine_form(Conv2d)
 def _conv2d(layer, x, params):
-    """Z[n,f,i,j] = Σ_{c,k,l} Xp[n,c,s·i+k,s·j+l] W[f,c,k,l] + b[f]."""
-    v = windows(pad2d(x, layer.padding), *layer.kernel_size, layer.stride)  # (N, C, H', W', KH, KW)
+    """Z[n,f,i,j] = Σ_{c,k,l} Xp[n,c,s·i+d·k,s·j+d·l] W[f,c,k,l] + b[f] (d: the dilation)."""
+    v = windows(pad2d(x, layer.padding), *layer.kernel_size, layer.stride,
+                layer.dilation)  # (N, C, H', W', KH, KW)
     return einsum("ncijkl,fckl->nfij", v, params["W"]) + params["b"].reshape(-1, 1, 1)
 
 

@@ -31,8 +31,10 @@ def _image(rng, dtype, shape=(2, 2, 5, 4)):
 
 def _conv2d(rng, dtype):
     cases = []
-    for kernel, stride, padding in ((3, 1, 1), ((2, 3), 2, 1), ((7, 6), 1, 1)):
-        layer = Conv2d(2, 3, kernel, stride=stride, padding=padding, rng=rng, dtype=dtype)
+    for kernel, stride, padding, dilation in ((3, 1, 1, 1), ((2, 3), 2, 1, 1), ((7, 6), 1, 1, 1),
+                                              ((2, 2), 1, 1, 3), (3, 2, 1, 2)):
+        layer = Conv2d(2, 3, kernel, stride=stride, padding=padding, dilation=dilation, rng=rng,
+                       dtype=dtype)
         layer.b = rng.standard_normal(3)
         cases.append(_case(repr(layer), layer, _image(rng, dtype), rng))
     return cases

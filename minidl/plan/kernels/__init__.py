@@ -6,17 +6,38 @@ have changed the math); every other layer runs its own methods (``OwnMethods``).
 
 from __future__ import annotations
 
-from ...nn.layers import BatchNorm1d, Dense, Dropout, ReLU, Tanh
-from .activations import ReLUKernel, TanhKernel
+from ...nn.layers import (
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv2d,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAvgPool2d,
+    MaxPool2d,
+    ReLU,
+    Tanh,
+)
+from .activations import TanhKernel
 from .base import Kernel, OwnMethods
 from .batchnorm import BatchNormKernel
+from .batchnorm2d import BatchNorm2dKernel
+from .conv import Conv2dKernel
 from .cross_entropy import CrossEntropyKernel
 from .dense import DenseKernel
 from .dropout import DropoutKernel
+from .images import ImageReLUKernel
+from .pooling import AvgPool2dKernel, GlobalAvgPool2dKernel, MaxPool2dKernel
+from .shape import FlattenKernel
 
 KERNELS: dict[type, type[Kernel]] = {
-    Dense: DenseKernel, ReLU: ReLUKernel, Tanh: TanhKernel, Dropout: DropoutKernel,
+    Dense: DenseKernel, Tanh: TanhKernel, Dropout: DropoutKernel,
     BatchNorm1d: BatchNormKernel,
+    # image layers, channels last in memory (kernels/images.py); ReLU then keeps that layout
+    Conv2d: Conv2dKernel, BatchNorm2d: BatchNorm2dKernel, MaxPool2d: MaxPool2dKernel,
+    AvgPool2d: AvgPool2dKernel, GlobalAvgPool2d: GlobalAvgPool2dKernel, Flatten: FlattenKernel,
+    ReLU: ImageReLUKernel,  # ReLUKernel's equations for any input, channels-last aware
 }
 
 

@@ -1,0 +1,84 @@
+"""Planned Conv2d: im2col by slab copies, one GEMM each for Z, dW and the dX columns.
+
+The layer's correlation sum (convolution.md §1) as one matrix product, channels last:
+
+    cols[(n,i,j), (k,l,c)] = Xp[n, s·i + d·k, s·j + d·l, c]        (N·H'·W', KH·KW·C)
+    Wm[(k,l,c), f]         = W[f, c, k, l]                          (KH·KW·C, F)
+    Z = cols Wm + b,  dWm = colsᵀ dZ,  db = Σ_rows dZ,  dcols = dZ Wmᵀ
+
+and col2im, the adjoint of the gather, adds dcols back onto dXp. Both im2col and col2im
+walk the KH·KW kernel offsets, each moving one strided slab of the whole batch at once
+(no fancy indexing, no per-pixel loop), so the copies cost KH·KW numpy calls per step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Kernel
+from .images import channels_last, image_input, nhwc, slab
+
+
+class Conv2dKernel(Kernel):
+    """The same equations as ``Conv2d`` (its docstring and convolution.md §1–3, §8) over
+    channels-last buffers from the workspace; dW and db overwrite ``.grad``, and the dX
+    columns reuse the im2col buffer once dW has read it."""
+
+    @classmethod
+    def supports(cls, layer) -> bool:
+        return isinstance(getattr(layer, "dilation", 1), int)
+
+    def forward(self, x, ws):
+        layer = self.layer
+        W, b = layer._params["W"], layer._params["b"]
+        x = image_input(self, x, layer.in_channels)
+        n, c, h, w = x.shape
+        (kh, kw), s, p, d = layer.kernel_size, layer.stride, layer.padding, getattr(layer, "dilation", 1)
+        # H' = (H + 2p − d·(KH − 1) − 1) // s + 1, the layer's (and PyTorch's)
+        ho, wo = (h + 2 * p - d * (kh - 1) - 1) // s + 1, (w + 2 * p - d * (kw - 1) - 1) // s + 1
+        if ho < 1 or wo < 1:
+            layer.forward(x)  # raises the layer's own "does not fit" error
+        xh = nhwc(ws, self, "x", x)  # (N, H, W, C)
+        if p:  # Xp: the border is zeroed each step (a reused buffer may hold anything there)
+            xp = ws.array(self, "xp", (n, h + 2 * p, w + 2 * p, c), layer.dtype)
+            xp[:, :p], xp[:, p + h:], xp[:, :, :p], xp[:, :, p + w:] = 0, 0, 0, 0
+            xp[:, p:p + h, p:p + w] = xh
+        else:
+            xp = xh
+        cols = ws.array(self, "cols", (n, ho, wo, kh, kw, c), layer.dtype)
+        for k in range(kh):
+            for l in range(kw):  # noqa: E741  (l is the kernel column, as in the derivation)
+                cols[:, :, :, k, l] = slab(xp, k, l, ho, wo, s, d)
+        wm = ws.array(self, "wm", (kh, kw, c, layer.out_channels), layer.dtype)
+        np.copyto(wm, W.data.transpose(2, 3, 1, 0))  # Wm[(k,l,c), f] = W[f,c,k,l]
+        z = channels_last(ws, self, "z", (n, layer.out_channels, ho, wo), layer.dtype)
+        zh = z.transpose(0, 2, 3, 1)  # (N, H', W', F), contiguous
+        np.matmul(cols.reshape(n * ho * wo, -1), wm.reshape(-1, layer.out_channels),
+                  out=zh.reshape(n * ho * wo, -1))  # Z = cols Wm
+        zh += b.data
+        self.cols, self.wm, self.padded_shape, self.input_shape = cols, wm, xp.shape, x.shape
+        return z
+
+    def backward(self, dout, ws, need_dx: bool):
+        """dWm = colsᵀ dZ, db = Σ_rows dZ (into .grad); dcols = dZ Wmᵀ, col2im: for each offset
+        (k, l), dXp[:, s·i + d·k, s·j + d·l] += dcols[:, i, j, k, l]; dX = dXp cropped by p."""
+        layer, cols, wm = self.layer, self.cols, self.wm
+        W, b = layer._params["W"], layer._params["b"]
+        n, ho, wo, kh, kw, c = cols.shape
+        f = layer.out_channels
+        dz = nhwc(ws, self, "dz", dout).reshape(n * ho * wo, f)  # (N·H'·W', F)
+        cols2 = cols.reshape(n * ho * wo, kh * kw * c)
+        dwm = np.matmul(cols2.T, dz, out=ws.array(self, "dwm", (kh * kw * c, f), layer.dtype))
+        np.copyto(W.grad, dwm.reshape(kh, kw, c, f).transpose(3, 2, 0, 1))  # dW[f,c,k,l]
+        np.add.reduce(dz, axis=0, out=b.grad)
+        if not need_dx:
+            return None
+        np.matmul(dz, wm.reshape(-1, f).T, out=cols2)  # dcols, over the columns dW has read
+        s, p, d = layer.stride, layer.padding, getattr(layer, "dilation", 1)
+        dxp = ws.array(self, "dxp", self.padded_shape, layer.dtype)
+        dxp[...] = 0
+        for k in range(kh):
+            for l in range(kw):  # noqa: E741
+                slab(dxp, k, l, ho, wo, s, d)[...] += cols[:, :, :, k, l]
+        _, _, h, w = self.input_shape
+        return dxp[:, p:p + h, p:p + w].transpose(0, 3, 1, 2)  # (N, C, H, W), channels last

@@ -123,6 +123,29 @@ def test_batchnorm2d_gradients_and_torch_agreement(mode):
     assert report.ok, report
 
 
+def test_batchnorm2d_on_a_larger_input_passes_with_a_step_above_the_rounding_noise():
+    """convolution.md §6 "Checking it on larger inputs": with 256 values per channel the
+    default step ∛ε ≈ 6e-6 fails (max rel. error 3.6e-6 for this seed) on dx elements near
+    1e-3, because nudging one pixel moves the channel's μ and σ, so all 256 outputs are
+    re-rounded and the probe loss's rounding noise, divided by 2h, exceeds rtol·|dx|. The
+    backward is right — the engine agrees to 1e-12 — and a step of 1e-4 (BatchNorm is
+    smooth, so the O(h²) truncation error stays far below it) passes."""
+    from minidl import MSELoss, Sequential
+    from minidl.gradcheck import cross_check
+    rng = np.random.default_rng(2)
+    bn = BatchNorm2d(3, dtype="float64")
+    for _ in range(2):
+        bn(rng.standard_normal((4, 3, 8, 8)) * 2 + 1)
+    bn.gamma = rng.uniform(0.5, 1.5, 3)
+    bn.beta = rng.standard_normal(3)
+    x = rng.standard_normal((4, 3, 8, 8))
+    report = check_module(bn, x, rng=0, eps=1e-4)
+    assert report.ok, report
+    engine = cross_check(Sequential(bn, Flatten()), x, rng.standard_normal((4, 192)), MSELoss(),
+                         rtol=1e-12)
+    assert engine.ok, engine
+
+
 def test_global_pool_flatten_reshape_gradients():
     x = np.random.default_rng(0).standard_normal((2, 3, 2, 4))
     for layer in (GlobalAvgPool2d(dtype="float64"), Flatten()):

@@ -63,3 +63,9 @@ def test_forward_vs_reverse_counts_passes(capsys, size):
     assert (f_row[2], f_row[4]) == (str(size), "1")     # f: ℝⁿ→ℝ: n forward, 1 reverse
     assert (g_row[2], g_row[4]) == ("1", str(size))     # g: ℝ→ℝᵐ: 1 forward, m reverse
     assert float(f_row[-1]) < 1e-12 and float(g_row[-1]) < 1e-12
+
+
+def test_higher_order_lesson_matches_its_closed_forms(capsys):
+    assert load("higher_order").main(["--repeats", "1", "--sizes", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "by hand 86.400000000000" in out and "order 5 against the closed form" in out

@@ -1,7 +1,9 @@
 """minidl.autodiff: a graph-autodiff engine over numpy arrays, independent of the layers.
 
 Reverse mode (`Tensor.backward`, `grad`, `value_and_grad`, `vjp`), forward mode with dual
-numbers (`jvp`), Hessian-vector products (`hvp`) and DOT pictures of graphs (`to_dot`).
+numbers (`jvp`), Hessian-vector products (`hvp`), whole Jacobians and Hessians, third and
+higher derivatives by nesting (`nth_derivative`, `third_order_product`) and DOT pictures of
+graphs (`to_dot`).
 It imports no other minidl module, and no layer imports it: it is the independent second
 opinion on every hand-written backward.
 
@@ -16,6 +18,7 @@ from .dot import render_dot, to_dot
 from .forward import jvp
 from .functional import grad, value_and_grad, vjp
 from .graph import backprop
+from .higher_order import nth_derivative, third_derivative_tensor, third_directional, third_order_product
 from .jacobian import hessian, jacobian
 from .mode import is_grad_enabled, no_grad
 from .second_order import gauss_newton_product, hvp, hvp_finite, hvp_reverse
@@ -23,4 +26,5 @@ from .tensor import Tensor
 
 __all__ = ["Tensor", "no_grad", "is_grad_enabled", "grad", "value_and_grad", "vjp", "jvp",
            "hvp", "hvp_reverse", "hvp_finite", "gauss_newton_product", "jacobian", "hessian",
+           "nth_derivative", "third_order_product", "third_directional", "third_derivative_tensor",
            "backprop", "to_dot", "render_dot"]

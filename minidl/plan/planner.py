@@ -108,6 +108,9 @@ class PlannedStep:
         self.signature = self._survey()[1]
         self.kernels = [kernel_for(layer) for layer in leaf_layers(model)]
         self._share_nothing()
+        # Backward stops at the first layer with parameters: what comes before it (a Reshape
+        # of the data, say) has nothing to learn, so no ∂L/∂x is computed for it.
+        self.first_learner = next((i for i, k in enumerate(self.kernels) if k.layer.parameters()), 0)
         # Which arrays a kernel may write over: an input another kernel made and no backward
         # reads; a dout made by a planned kernel or the fused loss (a layer's own methods or
         # a user's loss might keep the array they return).
@@ -171,8 +174,9 @@ class PlannedStep:
         if not np.isfinite(loss):
             raise NonFiniteLoss(loss, out)
         dout = self.loss_kernel.backward(ws) if self.loss_kernel else self.loss_fn.backward()
-        for i in range(len(self.kernels) - 1, -1, -1):
-            dout = self.kernels[i].backward(dout, ws, need_dx=i > 0)
+        first = self.first_learner
+        for i in range(len(self.kernels) - 1, first - 1, -1):
+            dout = self.kernels[i].backward(dout, ws, need_dx=i > first)
         self._update(groups)
         return loss
 

@@ -7,6 +7,9 @@ have changed the math); every other layer runs its own methods (``OwnMethods``).
 from __future__ import annotations
 
 from ...nn.layers import (
+    GRU,
+    LSTM,
+    RNN,
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
@@ -27,13 +30,17 @@ from .conv import Conv2dKernel
 from .cross_entropy import CrossEntropyKernel
 from .dense import DenseKernel
 from .dropout import DropoutKernel
+from .gru import GRUKernel
 from .images import ImageReLUKernel
+from .lstm import LSTMKernel
 from .pooling import AvgPool2dKernel, GlobalAvgPool2dKernel, MaxPool2dKernel
+from .recurrent import RNNKernel
 from .shape import FlattenKernel
 
 KERNELS: dict[type, type[Kernel]] = {
     Dense: DenseKernel, Tanh: TanhKernel, Dropout: DropoutKernel,
     BatchNorm1d: BatchNormKernel,
+    RNN: RNNKernel, LSTM: LSTMKernel, GRU: GRUKernel,
     # image layers, channels last in memory (kernels/images.py); ReLU then keeps that layout
     Conv2d: Conv2dKernel, BatchNorm2d: BatchNorm2dKernel, MaxPool2d: MaxPool2dKernel,
     AvgPool2d: AvgPool2dKernel, GlobalAvgPool2d: GlobalAvgPool2dKernel, Flatten: FlattenKernel,

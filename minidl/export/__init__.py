@@ -10,7 +10,16 @@ Example:
 """
 
 # the layer families' mapping tables register themselves on import
-from . import onnx_ops_transformer, onnx_ops_vit, torch_ops_transformer, torch_ops_vit  # noqa: F401
+from . import (  # noqa: F401
+    onnx_ops_conv,
+    onnx_ops_recurrent,
+    onnx_ops_transformer,
+    onnx_ops_vit,
+    torch_ops_conv,
+    torch_ops_recurrent,
+    torch_ops_transformer,
+    torch_ops_vit,
+)
 from .common import ExportError
 from .onnx_export import to_onnx
 from .torch_export import from_torch, save_torch, to_torch, torch_architecture

@@ -81,16 +81,22 @@ def _dropout(layer, torch, convert):
 
 @to_torch_op(BatchNorm1d)
 def _batchnorm(layer, torch, convert):
+    return batchnorm_to_torch(layer, torch, "BatchNorm1d")
+
+
+def batchnorm_to_torch(layer, torch, torch_class: str):
+    """``torch.nn.<torch_class>`` (BatchNorm1d or BatchNorm2d) with the layer's parameters and
+    running statistics: the 1-d and 2-d layers differ only in the axes they normalise over."""
     kwargs = {"num_features": layer.num_features, "eps": layer.eps, "momentum": layer.momentum,
               "affine": layer.affine}
-    bn = torch.nn.BatchNorm1d(**kwargs, dtype=torch_dtype(torch, layer.running_mean.dtype))
+    bn = getattr(torch.nn, torch_class)(**kwargs, dtype=torch_dtype(torch, layer.running_mean.dtype))
     with torch.no_grad():
         if layer.affine:
             bn.weight.copy_(tensor(torch, layer.gamma))
             bn.bias.copy_(tensor(torch, layer.beta))
         bn.running_mean.copy_(tensor(torch, layer.running_mean))
         bn.running_var.copy_(tensor(torch, layer.running_var))
-    return bn, {"class": "torch.nn.BatchNorm1d", "kwargs": kwargs}
+    return bn, {"class": f"torch.nn.{torch_class}", "kwargs": kwargs}
 
 
 @to_torch_op(Normalize)
@@ -179,11 +185,17 @@ def _from_dropout(module, dtype, convert):
 
 @from_torch_op("BatchNorm1d")
 def _from_batchnorm(module, dtype, convert):
+    return batchnorm_from_torch(module, dtype, BatchNorm1d)
+
+
+def batchnorm_from_torch(module, dtype, minidl_class: type):
+    """``minidl_class`` (BatchNorm1d or BatchNorm2d) with the torch module's parameters and
+    running statistics."""
     if not module.track_running_stats:
         raise ValueError(f"{module!r} keeps no running statistics (track_running_stats=False); "
-                         "minidl's BatchNorm1d evaluates with them")
-    layer = BatchNorm1d(module.num_features, eps=module.eps, momentum=module.momentum,
-                        affine=module.affine, dtype=dtype)
+                         f"minidl's {minidl_class.__name__} evaluates with them")
+    layer = minidl_class(module.num_features, eps=module.eps, momentum=module.momentum,
+                         affine=module.affine, dtype=dtype)
     if module.affine:
         layer.gamma = array(module.weight, dtype)
         layer.beta = array(module.bias, dtype)

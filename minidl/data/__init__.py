@@ -9,6 +9,7 @@ Public names::
     read_npz, read_csv                     # tabular files (npz.py, csvfile.py)
     make_spirals, make_moons, make_xor     # synthetic lesson sets (synthetic.py)
     FASHION_MNIST_CLASSES, KNOWN_SHA256    # the shipped Fashion-MNIST (sources.py)
+    load_words, read_words, CharVocab, WordSplit   # the shipped word list as ids (text.py)
 
 Example:
     >>> from minidl.data import load_dataset, DataLoader
@@ -27,6 +28,7 @@ from .npz import read_npz
 from .sources import FASHION_MNIST_CLASSES, KNOWN_SHA256
 from .split import train_val_split
 from .synthetic import make_moons, make_spirals, make_xor
+from .text import CharVocab, WordSplit, load_words, read_words
 from .transforms import Normalizer
 
 __all__ = [
@@ -45,4 +47,8 @@ __all__ = [
     "make_xor",
     "FASHION_MNIST_CLASSES",
     "KNOWN_SHA256",
+    "load_words",
+    "read_words",
+    "CharVocab",
+    "WordSplit",
 ]

@@ -7,6 +7,7 @@ have changed the math); every other layer runs its own methods (``OwnMethods``).
 from __future__ import annotations
 
 from ...nn.layers import (
+    GELU,
     GRU,
     LSTM,
     RNN,
@@ -18,24 +19,38 @@ from ...nn.layers import (
     Dropout,
     Flatten,
     GlobalAvgPool2d,
+    LayerNorm,
     MaxPool2d,
+    MeanOverTokens,
+    MultiHeadAttention,
+    PatchEmbedding,
+    PositionalEmbedding,
     ReLU,
+    Softmax,
     Tanh,
 )
+from ...nn.residual import Residual
+from ...nn.tokenwise import Tokenwise
 from .activations import TanhKernel
+from .attention import AttentionKernel
 from .base import Kernel, OwnMethods
 from .batchnorm import BatchNormKernel
 from .batchnorm2d import BatchNorm2dKernel
+from .containers import ResidualKernel, TokenwiseKernel
 from .conv import Conv2dKernel
 from .cross_entropy import CrossEntropyKernel
 from .dense import DenseKernel
 from .dropout import DropoutKernel
+from .gelu import GELUKernel
 from .gru import GRUKernel
 from .images import ImageReLUKernel
+from .layernorm import LayerNormKernel
 from .lstm import LSTMKernel
 from .pooling import AvgPool2dKernel, GlobalAvgPool2dKernel, MaxPool2dKernel
 from .recurrent import RNNKernel
 from .shape import FlattenKernel
+from .softmax import SoftmaxKernel
+from .tokens import MeanOverTokensKernel, PatchEmbeddingKernel, PositionalEmbeddingKernel
 
 KERNELS: dict[type, type[Kernel]] = {
     Dense: DenseKernel, Tanh: TanhKernel, Dropout: DropoutKernel,
@@ -45,6 +60,10 @@ KERNELS: dict[type, type[Kernel]] = {
     Conv2d: Conv2dKernel, BatchNorm2d: BatchNorm2dKernel, MaxPool2d: MaxPool2dKernel,
     AvgPool2d: AvgPool2dKernel, GlobalAvgPool2d: GlobalAvgPool2dKernel, Flatten: FlattenKernel,
     ReLU: ImageReLUKernel,  # ReLUKernel's equations for any input, channels-last aware
+    # the transformer's layers, and the two containers it is built from opened up
+    LayerNorm: LayerNormKernel, GELU: GELUKernel, Softmax: SoftmaxKernel, MultiHeadAttention: AttentionKernel,
+    PatchEmbedding: PatchEmbeddingKernel, PositionalEmbedding: PositionalEmbeddingKernel,
+    MeanOverTokens: MeanOverTokensKernel, Residual: ResidualKernel, Tokenwise: TokenwiseKernel,
 }
 
 

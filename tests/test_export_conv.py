@@ -218,7 +218,10 @@ def trained_cnn_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("cnn_run")
     argv = ["train", "--model", "cnn", "--limit-train", "128", "--limit-test", "32", "--epochs", "1",
             "--quiet", "--out", str(out)]
-    assert main(argv) == 0
+    with pytest.MonkeyPatch.context() as patch:
+        # the plots are not what these tests read, and drawing them is most of the command's time
+        patch.setattr("minidl.cli.train.plots_available", lambda: False)
+        assert main(argv) == 0
     return out
 
 

@@ -89,17 +89,27 @@ def test_torch_round_trip_of_rescale():
 
 
 def test_every_mapped_layer_type_is_exercised_by_the_export_tests():
-    """The models of these tests and of test_export_onnx / test_export_torch hold every type the
-    tables map, so a new mapping comes with a model that exercises it."""
+    """The models of these tests and of test_export_onnx / test_export_torch / test_export_conv /
+    test_export_recurrent hold every type the tables map, so a new mapping comes with a model
+    that exercises it."""
+    from test_export_conv import LAYER_MODELS as CONV_MODELS
+    from test_export_conv import small_cnn
+    from test_export_recurrent import LAYER_MODELS as RECURRENT_MODELS
+    from test_export_recurrent import language_model
+
+    from minidl.nn.models import vit
+    from minidl.nn.tokenwise import Tokenwise
+
     core = Sequential(Normalize(E), *minidl.mlp([E, 4, 4, 2], "tanh", batchnorm=True, dropout=0.1),
                       minidl.ReLU(), minidl.Sigmoid())
-    from minidl.nn.models import vit
-
-    models = [core, regression_head("float32"), block("float32", True), vit(rng=0)]
+    models = [core, regression_head("float32"), block("float32", True), vit(rng=0), Tokenwise(Dense(E, 2)),
+              small_cnn("float32"), language_model("float32"),
+              *(make("float32") for make in [*CONV_MODELS.values(), *RECURRENT_MODELS.values()])]
     used = {type(m) for model in models for _, m in model.named_modules()}
     assert set(ONNX_OPS) <= used
     assert set(TO_TORCH) <= used
     assert set(FROM_TORCH) == {"Sequential", "Linear", "ReLU", "Tanh", "Sigmoid", "Dropout", "BatchNorm1d",
                                "Normalize", "Rescale", "LayerNorm", "GELU", "Softmax", "Residual",
                                "SelfAttention", "PatchEmbedding", "PositionalEmbedding", "MeanOverTokens",
-                               "Tokenwise"}
+                               "Tokenwise", "Conv2d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "Flatten",
+                               "Reshape", "BatchNorm2d", "Embedding", "Recurrent"}

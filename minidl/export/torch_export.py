@@ -46,8 +46,9 @@ def _convert(model: Module, torch):
 def from_torch(module, *, dtype=None) -> Module:
     """The minidl model (in evaluation mode) computing what the torch ``module`` computes in
     evaluation mode, for the layer types ``to_torch`` produces (Sequential, Linear, ReLU, Tanh,
-    Sigmoid, Dropout, BatchNorm1d, Normalize). ``dtype`` defaults to that of the module's first
-    parameter or buffer.
+    Sigmoid, Dropout, BatchNorm1d/2d, Conv2d, MaxPool2d, AvgPool2d, Flatten, Embedding, LayerNorm,
+    ..., and the small modules standing for minidl layers torch has no class for: ``FROM_TORCH``
+    lists them). ``dtype`` defaults to that of the module's first parameter or buffer.
 
     Example:
         >>> model = from_torch(torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU()))
@@ -68,7 +69,8 @@ def from_torch(module, *, dtype=None) -> Module:
         try:
             return FROM_TORCH[name](child, dtype, convert)
         except (ValueError, TypeError, AttributeError) as err:
-            raise ExportError(f"from_torch: cannot convert {child!r}: {err}") from None
+            # a container's repr spans lines; the message stays on one
+            raise ExportError(f"from_torch: cannot convert {' '.join(repr(child).split())}: {err}") from None
 
     return convert(module).eval()
 

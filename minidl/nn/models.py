@@ -75,15 +75,21 @@ def mlp(sizes, activation: str = "relu", *, rng=None, dtype="float32", init: str
 
 
 def transformer_block(embed_dim: int, num_heads: int, mlp_dim: int, *, causal: bool = False,
-                      rng=None, dtype="float32") -> list:
+                      rng=None, dtype="float32", tokenwise: bool = True) -> list:
     """One pre-norm transformer block as two residuals (docs/derivations/attention.md §6):
-    ``X + MHA(LN(X))`` then ``X + MLP(LN(X))`` with MLP = Dense → GELU → Dense per token."""
+    ``X + MHA(LN(X))`` then ``X + MLP(LN(X))`` with MLP = Dense → GELU → Dense per token.
+
+    ``tokenwise=False`` gives the MLP as plain layers, ``Residual(Sequential(LayerNorm, Dense,
+    GELU, Dense))``: Dense maps the last axis, so it runs on (N, T, E) tokens as it is (and
+    exports as MatMul + Add). ``tokenwise=True`` wraps the MLP in ``Tokenwise`` (N·T rows), the
+    form earlier models were saved in; the weights drawn are the same either way."""
     rng = as_generator(rng)
     mlp_layers = Sequential(Dense(embed_dim, mlp_dim, rng=rng, dtype=dtype, init="xavier"), GELU(dtype=dtype),
                             Dense(mlp_dim, embed_dim, rng=rng, dtype=dtype, init="xavier"))
     attention = MultiHeadAttention(embed_dim, num_heads, causal=causal, rng=rng, dtype=dtype)
+    mlp = [Tokenwise(mlp_layers)] if tokenwise else list(mlp_layers)
     return [Residual(Sequential(LayerNorm(embed_dim, dtype=dtype), attention)),
-            Residual(Sequential(LayerNorm(embed_dim, dtype=dtype), Tokenwise(mlp_layers)))]
+            Residual(Sequential(LayerNorm(embed_dim, dtype=dtype), *mlp))]
 
 
 def vit(image_size: int = 28, patch_size: int = 7, num_classes: int = 10, *, embed_dim: int = 64,
@@ -102,7 +108,7 @@ def vit(image_size: int = 28, patch_size: int = 7, num_classes: int = 10, *, emb
     patches = PatchEmbedding(image_size, patch_size, embed_dim, in_channels=in_channels, rng=rng, dtype=dtype)
     layers = [patches, PositionalEmbedding(patches.num_tokens, embed_dim, rng=rng, dtype=dtype)]
     for _ in range(depth):
-        layers += transformer_block(embed_dim, num_heads, mlp_dim, rng=rng, dtype=dtype)
+        layers += transformer_block(embed_dim, num_heads, mlp_dim, rng=rng, dtype=dtype, tokenwise=False)
     layers += [LayerNorm(embed_dim, dtype=dtype), MeanOverTokens(dtype=dtype),
                Dense(embed_dim, num_classes, rng=rng, dtype=dtype, init="xavier")]
     return Sequential(*layers)

@@ -1,0 +1,199 @@
+"""Export of the sequence layers (Embedding, RNN, LSTM, GRU, Dense on (N, T, H)) and of
+``minidl.nn.models.lstm`` / ``gru`` / ``rnn``: ONNX Runtime and PyTorch reproduce minidl's
+outputs, the PyTorch round trip its weights; ``minidl export`` on a trained LSTM run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minidl
+from minidl import Sequential
+from minidl.cli import main
+from minidl.export import ExportError, from_torch, to_onnx, to_torch
+from minidl.export.torch_ops_recurrent import torch_classes
+from minidl.nn import models
+from minidl.nn.layers import GRU, LSTM, RNN, Dense, Embedding, Normalize, Tanh
+
+D, HID, V = 3, 4, 6
+CELLS = {"RNN": RNN, "LSTM": LSTM, "GRU": GRU}
+
+
+def cell(name, dtype, return_sequences):
+    return CELLS[name](D, HID, return_sequences=return_sequences, rng=1, dtype=dtype)
+
+
+# One model per mapped layer type and setting, each taking (N, T, D) sequences.
+LAYER_MODELS = {f"{name}-{'sequence' if seq else 'last'}": lambda dt, name=name, seq=seq: cell(name, dt, seq)
+                for name in CELLS for seq in (True, False)}
+LAYER_MODELS["Dense-over-time"] = lambda dt: Sequential(LSTM(D, HID, rng=2, dtype=dt), Tanh(),
+                                                        Dense(HID, 2, rng=3, dtype=dt))
+
+
+def language_model(dtype):
+    """Embedding → GRU (every step) → Dense per step: (N, T) ids → (N, T, V) logits."""
+    return Sequential(Embedding(V, D, rng=0, dtype=dtype), GRU(D, HID, rng=1, dtype=dtype),
+                      Dense(HID, V, rng=2, dtype=dtype))
+
+
+def sequences(dtype, n, t):
+    return np.random.default_rng(10 * n + t).standard_normal((n, t, D)).astype(dtype)
+
+
+def ids(n, t):
+    return np.random.default_rng(n + t).integers(0, V, (n, t))
+
+
+def sequence_classifier(name, dtype):
+    """models.lstm / gru / rnn (smaller) behind the input normalisation, as `minidl train` saves them."""
+    model = getattr(models, name)(steps=5, features=D, hidden=HID, num_classes=3, rng=0, dtype=dtype)
+    return Sequential(Normalize.fitted(np.full(5 * D, 100.0), np.full(5 * D, 50.0), dtype=dtype), *model)
+
+
+def run_onnx(path, x):
+    ort = pytest.importorskip("onnxruntime")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(["output"], {"input": x})[0]
+
+
+@pytest.mark.parametrize("name", sorted(LAYER_MODELS))
+def test_onnx_runtime_matches_each_layer(tmp_path, name):
+    onnx = pytest.importorskip("onnx")
+    model = LAYER_MODELS[name]("float32").eval()
+    path = to_onnx(model, tmp_path / "model.onnx")
+    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+    for n, t in [(1, 1), (3, 5), (2, 8)]:  # batch and time are dynamic; T = 1 included
+        x = sequences("float32", n, t)
+        np.testing.assert_allclose(run_onnx(path, x), model(x), rtol=1e-5, atol=1e-6)
+
+
+def test_onnx_runtime_matches_a_language_model_on_int64_ids(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    model = language_model("float32").eval()
+    path = to_onnx(model, tmp_path / "lm.onnx")
+    graph = onnx.load(str(path)).graph
+    assert graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT64
+    assert [node.op_type for node in graph.node][:3] == ["Gather", "Transpose", "GRU"]
+    for n, t in [(1, 3), (4, 7)]:
+        np.testing.assert_allclose(run_onnx(path, ids(n, t)), model(ids(n, t)), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru", "rnn"])
+def test_onnx_runtime_matches_the_sequence_classifiers(tmp_path, name):
+    model = sequence_classifier(name, "float32").eval()
+    path = to_onnx(model, tmp_path / f"{name}.onnx")
+    x = np.random.default_rng(0).uniform(0, 255, (4, 5 * D)).astype(np.float32)
+    np.testing.assert_allclose(run_onnx(path, x), model(x), rtol=1e-5, atol=1e-6)
+
+
+def assert_same_weights(model, back):
+    for (name, a), (name_back, b) in zip(model.state_dict().items(), back.state_dict().items(), strict=True):
+        assert name == name_back
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", sorted(LAYER_MODELS))
+def test_torch_round_trip_of_each_layer(name):
+    torch = pytest.importorskip("torch")
+    model = LAYER_MODELS[name]("float64").eval()
+    net = to_torch(model)
+    back = from_torch(net)
+    for n, t in [(1, 1), (3, 6)]:
+        x = sequences("float64", n, t)
+        with torch.no_grad():
+            np.testing.assert_allclose(net(torch.from_numpy(x)).numpy(), model(x), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(back(x), model(x), rtol=1e-10, atol=1e-12)
+    assert_same_weights(model, back)
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru", "rnn"])
+def test_torch_round_trip_of_the_sequence_classifiers(name):
+    torch = pytest.importorskip("torch")
+    model = sequence_classifier(name, "float64").eval()
+    net = to_torch(model)
+    assert type(net[2].cell) is getattr(torch.nn, name.upper())
+    x = np.random.default_rng(1).uniform(0, 255, (3, 5 * D))
+    with torch.no_grad():
+        np.testing.assert_allclose(net(torch.from_numpy(x)).numpy(), model(x), rtol=1e-10, atol=1e-12)
+    back = from_torch(net)
+    np.testing.assert_allclose(back(x), model(x), rtol=1e-10, atol=1e-12)
+    assert_same_weights(model, back)
+
+
+def test_torch_round_trip_of_a_language_model():
+    torch = pytest.importorskip("torch")
+    model = language_model("float64").eval()
+    net = to_torch(model)
+    with torch.no_grad():
+        np.testing.assert_allclose(net(torch.from_numpy(ids(3, 5))).numpy(), model(ids(3, 5)), rtol=1e-10)
+    back = from_torch(net)
+    np.testing.assert_allclose(back(ids(2, 4)), model(ids(2, 4)), rtol=1e-10)
+    assert_same_weights(model, back)
+
+
+@pytest.mark.parametrize("mode", ["RNN", "LSTM"])
+def test_torch_cells_with_two_biases_come_in_as_their_sum(mode):
+    """torch.nn.RNN and LSTM add b_ih and b_hh; minidl keeps their sum b. A module built in
+    torch (torch's own init: both biases drawn) computes the same here."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    net = torch_classes(torch)["Recurrent"](mode, D, HID, return_sequences=False, dtype=torch.float64).eval()
+    layer = from_torch(net)
+    x = sequences("float64", 2, 4)
+    with torch.no_grad():
+        np.testing.assert_allclose(layer(x), net(torch.from_numpy(x)).numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(layer.b, (net.cell.bias_ih_l0 + net.cell.bias_hh_l0).numpy(), rtol=1e-15)
+
+
+@pytest.mark.parametrize("setting, kwargs", [("num_layers", {"num_layers": 2}),
+                                             ("bidirectional", {"bidirectional": True}),
+                                             ("bias", {"bias": False})])
+def test_from_torch_refuses_cells_minidl_does_not_compute(setting, kwargs):
+    torch = pytest.importorskip("torch")
+    net = torch_classes(torch)["Recurrent"]("GRU", D, HID)
+    net.cell = torch.nn.GRU(D, HID, batch_first=True, **kwargs)
+    with pytest.raises(ExportError, match=rf"from_torch: cannot convert Recurrent.*{setting}"):
+        from_torch(net)
+
+
+def test_from_torch_refuses_a_renormalising_embedding():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ExportError, match="max_norm"):
+        from_torch(torch.nn.Embedding(V, D, max_norm=1.0))
+
+
+def test_onnx_input_shape_is_read_off_the_first_recurrent_layer(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    graph = onnx.load(str(to_onnx(cell("LSTM", "float32", True), tmp_path / "m.onnx"))).graph
+    dims = graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_param or d.dim_value for d in dims] == ["batch", "time", D]
+
+
+@pytest.fixture(scope="module")
+def trained_lstm_run(tmp_path_factory):
+    """`minidl train --model lstm` on a little of the shipped Fashion-MNIST, for one epoch."""
+    out = tmp_path_factory.mktemp("lstm_run")
+    argv = ["train", "--model", "lstm", "--limit-train", "64", "--limit-test", "32", "--epochs", "1",
+            "--quiet", "--out", str(out)]
+    with pytest.MonkeyPatch.context() as patch:
+        # the plots are not what these tests read, and drawing them is most of the command's time
+        patch.setattr("minidl.cli.train.plots_available", lambda: False)
+        assert main(argv) == 0
+    return out
+
+
+def test_export_command_on_a_trained_lstm(trained_lstm_run, tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    model = minidl.load(trained_lstm_run / "model.npz").eval()
+    assert any(isinstance(m, LSTM) for _, m in model.named_modules())
+    x = np.random.default_rng(0).uniform(0, 255, (3, model[0].num_features)).astype(np.float32)
+    onnx_path = tmp_path / "lstm.onnx"
+    assert main(["export", str(trained_lstm_run), "--format", "onnx", "--out", str(onnx_path)]) == 0
+    np.testing.assert_allclose(run_onnx(onnx_path, x), model(x), rtol=1e-4, atol=1e-5)
+    pt = tmp_path / "lstm.pt"
+    assert main(["export", str(trained_lstm_run), "--format", "torch", "--out", str(pt)]) == 0
+    capsys.readouterr()
+    net = to_torch(model)
+    net.load_state_dict(torch.load(pt, weights_only=True))
+    with torch.no_grad():
+        np.testing.assert_allclose(net(torch.from_numpy(x)).numpy(), model(x), rtol=1e-4, atol=1e-5)

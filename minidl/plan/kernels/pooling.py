@@ -59,7 +59,7 @@ class MaxPool2dKernel(_PoolKernel):
     def forward(self, x, ws):
         xh, out = self._start(x, ws)
         ho, wo = self.out_hw
-        s, (n, c) = self.layer.stride, self.input_shape[:2]
+        s = self.layer.stride
         yh = out.transpose(0, 2, 3, 1)  # (N, H', W', C)
         which = ws.array(self, "which", yh.shape, np.uint8)
         beats = ws.array(self, "beats", yh.shape, bool)

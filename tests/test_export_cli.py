@@ -72,6 +72,27 @@ def test_torch_from_the_command_line(trained_run, tmp_path, capsys):
         np.testing.assert_allclose(net(torch.from_numpy(x)).numpy(), model(x), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["cnn", "lstm", "gru", "rnn", "vit"])
+def test_the_train_commands_models_export_at_their_default_sizes(tmp_path, name):
+    """Each --model architecture as `minidl train` builds it (default sizes, float32, behind the
+    input normalisation): ONNX Runtime and PyTorch give minidl's evaluation-mode outputs."""
+    ort = pytest.importorskip("onnxruntime")
+    torch = pytest.importorskip("torch")
+    from minidl.export import to_torch
+    from minidl.nn import models
+
+    norm = Normalize.fitted(np.full(784, 72.0), np.full(784, 90.0))
+    model = minidl.Sequential(norm, *getattr(models, name)(rng=0)).eval()
+    x = np.random.default_rng(1).uniform(0, 255, (3, 784)).astype(np.float32)
+    expected = model(x)
+    path = to_onnx(model, tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(None, {"input": x})[0], expected, rtol=1e-5, atol=1e-5)
+    with torch.no_grad():
+        from_net = to_torch(model)(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(from_net, expected, rtol=1e-5, atol=1e-5)
+
+
 def test_bad_model_file_is_a_clear_error(tmp_path, capsys):
     bad = tmp_path / "model.npz"
     bad.write_bytes(b"not a model")

@@ -192,6 +192,19 @@ def test_from_torch_refuses_what_minidl_does_not_compute(make, setting):
         from_torch(torch.nn.Sequential(module))
 
 
+def test_a_dilated_torch_conv_comes_in_once_minidl_has_dilation():
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Sequential(torch.nn.Conv2d(C, 3, 2, dilation=2, padding=1, dtype=torch.float64))
+    if not HAS_DILATION:
+        with pytest.raises(ExportError, match="dilation=2: this minidl's Conv2d has no dilation"):
+            from_torch(net)
+        return
+    x = images("float64", 2)
+    with torch.no_grad():
+        expected = net(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(from_torch(net)(x), expected, rtol=1e-10, atol=1e-12)
+
+
 def test_onnx_input_shape_is_read_off_the_first_image_layer(tmp_path):
     """A model starting with Conv2d or BatchNorm2d takes (batch, C, height, width) images."""
     onnx = pytest.importorskip("onnx")

@@ -9,6 +9,8 @@ strides and dilations, one group, pools without padding or ceil mode; anything e
 
 from __future__ import annotations
 
+import inspect
+
 from ..nn.layers import AvgPool2d, BatchNorm2d, Conv2d, Flatten, GlobalAvgPool2d, MaxPool2d, Reshape
 from .torch_ops import (
     TO_TORCH,
@@ -118,6 +120,8 @@ def _from_conv(module, dtype, convert):
         raise ValueError(f"groups={module.groups}, padding_mode={module.padding_mode!r}: minidl's Conv2d "
                          "has one group and zero padding")
     dilation = _square(module, "dilation")
+    if dilation != 1 and "dilation" not in inspect.signature(Conv2d).parameters:
+        raise ValueError(f"dilation={dilation}: this minidl's Conv2d has no dilation")
     extra = {"dilation": dilation} if dilation != 1 else {}  # only a layer that has dilation takes it
     layer = Conv2d(module.in_channels, module.out_channels, tuple(module.kernel_size),
                    stride=_square(module, "stride"), padding=_square(module, "padding"), dtype=dtype, **extra)

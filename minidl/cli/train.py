@@ -41,6 +41,7 @@ from ..training import (
 from ..training.regression import evaluate_regression
 from ..training.schedules import SCHEDULES
 from ..training.trainer import TASKS
+from ..viz.filters import first_conv, plot_filters
 from ..viz.plots import plot_confusion, plot_curves, plots_available
 from .architectures import ARCHITECTURES
 from .regression_data import load_regression_set
@@ -445,8 +446,12 @@ def write_outputs(out: Path, model, metadata, metrics, final, class_names, log, 
         plot_confusion(final["confusion_matrix"], class_names, out / "confusion.png")
         written += ["curves.png", "confusion.png"]
     else:
-        log("matplotlib is not installed: skipped curves.png and confusion.png "
+        skipped = ["curves.png", "confusion.png"] + ["filters.png"] * (first_conv(model) is not None)
+        log(f"matplotlib is not installed: skipped {', '.join(skipped[:-1])} and {skipped[-1]} "
             "(pip install 'minidl[plot]')")
+    if plots_available() and first_conv(model) is not None:  # the first conv layer's kernels
+        plot_filters(first_conv(model), out / "filters.png")
+        written.append("filters.png")
     if flow is not None:
         written += [path.name for path in flow.write(out)]
     print(f"wrote {', '.join(written)} to {out}")

@@ -5,10 +5,12 @@ The command line (``eval``, ``predict``) and the exporters read both off a loade
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .containers import Sequential
-from .layers import PatchEmbedding
+from .layers import PatchEmbedding, Reshape
 from .module import Module
 
 
@@ -23,15 +25,18 @@ def model_dtype(model: Module) -> np.dtype:
 
 
 def input_width(model: Module) -> int | None:
-    """The row width the model's first layer takes (``in_features``, ``num_features``, or a
-    PatchEmbedding's C·H·W), or ``None`` when that layer does not fix it (an activation, a
-    layer on (N, T, E) tokens). The first layer is found by descending into first children:
-    a width stated deeper in (a Dense inside a Residual) is not the model's input width."""
+    """The row width the model's first layer takes (``in_features``, ``num_features``, a
+    PatchEmbedding's C·H·W or a Reshape's product of sizes), or ``None`` when that layer
+    does not fix it (an activation, a layer on (N, T, E) tokens). The first layer is found
+    by descending into first children: a width stated deeper in (a Dense inside a Residual)
+    is not the model's input width."""
     first = model
     while isinstance(first, Sequential) and len(first):
         first = first[0]
     if isinstance(first, PatchEmbedding):
         return first.in_channels * first.image_size ** 2
+    if isinstance(first, Reshape):  # flat rows made images (models.cnn): D = prod(shape)
+        return math.prod(first.shape)
     for attribute in ("in_features", "num_features"):
         if isinstance(getattr(first, attribute, None), int):
             return getattr(first, attribute)

@@ -51,12 +51,13 @@ class MemoryReport:
         return sum(r["parameter_bytes"] for r in self.rows)
 
     def table(self) -> str:
+        w = max([28] + [len(r["name"]) for r in self.rows])  # long conv reprs keep the columns aligned
         lines = [f"memory at batch size {self.batch_size}",
-                 f"{'layer':28s} {'cached for backward':>20s} {'parameters':>12s} {'gradients':>12s}"]
+                 f"{'layer':{w}s} {'cached for backward':>20s} {'parameters':>12s} {'gradients':>12s}"]
         for r in self.rows:
-            lines.append(f"{r['name']:28s} {_mib(r['cached_bytes']):>20s} {_mib(r['parameter_bytes']):>12s} "
+            lines.append(f"{r['name']:{w}s} {_mib(r['cached_bytes']):>20s} {_mib(r['parameter_bytes']):>12s} "
                          f"{_mib(r['parameter_bytes']):>12s}")
-        lines.append(f"{'total':28s} {_mib(self.cached_bytes):>20s} {_mib(self.parameter_bytes):>12s} "
+        lines.append(f"{'total':{w}s} {_mib(self.cached_bytes):>20s} {_mib(self.parameter_bytes):>12s} "
                      f"{_mib(self.parameter_bytes):>12s}")
         if self.optimizer_bytes:
             lines.append(f"optimizer state: {_mib(self.optimizer_bytes)}")
@@ -69,25 +70,32 @@ def _mib(n: int) -> str:
     return f"{n / 2**20:.3f} MiB"
 
 
-def memory_report(model, batch_size: int, *, input_dim: int | None = None, optimizer=None) -> MemoryReport:
+def memory_report(model, batch_size: int, *, input_dim: int | tuple | None = None,
+                  optimizer=None) -> MemoryReport:
     """Measure ``model``'s memory for one training step at ``batch_size``.
 
     Args:
-        model: a Module (its first layer with ``in_features`` gives the input width).
+        model: a Module (its first layer's row width, ``introspect.input_width``, or else
+            the first ``in_features`` of its layers gives the input width).
         batch_size: N.
-        input_dim: the input width, if the first layer does not say.
+        input_dim: the input width, if the model does not say; or one sample's shape, e.g.
+            (1, 28, 28) for a model that starts with a Conv2d.
         optimizer: include its per-parameter state (momentum, Adam's moments).
     """
     leaves = [(name, m) for name, m in model.named_modules() if not list(m.children())]
     containers = [m for _, m in model.named_modules() if list(m.children())]
     if input_dim is None:
+        from .introspect import input_width  # introspect → containers → module → memory: import late
+        input_dim = input_width(model)
+    if input_dim is None:
         input_dim = next((m.in_features for _, m in leaves if hasattr(m, "in_features")), None)
         if input_dim is None:
             raise ValueError("memory_report: cannot tell the input width; pass input_dim=")
+    sample = tuple(input_dim) if isinstance(input_dim, tuple | list) else (input_dim,)
     dtype = next((p.dtype for p in model.parameters()), np.dtype("float32"))
     with undisturbed(model):
         model.train()
-        model(np.zeros((batch_size, input_dim), dtype=dtype))
+        model(np.zeros((batch_size, *sample), dtype=dtype))
         report, seen = MemoryReport(batch_size), set()
         for name, m in leaves:
             params = sum(p.data.nbytes for p in m.parameters())

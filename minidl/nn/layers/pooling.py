@@ -54,6 +54,9 @@ class MaxPool2d(_Pool2d):
         x, v = self._windows(x)
         flat = v.reshape(*v.shape[:4], -1)  # (N, C, H', W', KH·KW), windows in row-major order
         first = flat.argmax(axis=-1)  # np.argmax returns the first of tied maxima
+        # kept as the smallest integer type that holds a window index (a byte for windows up to
+        # 16×16) rather than argmax's int64: 8× less cached for backward, the same routing
+        first = first.astype(np.min_scalar_type(flat.shape[-1] - 1))
         self.cache = (x.shape, first)
         return np.take_along_axis(flat, first[..., None], axis=-1)[..., 0]
 

@@ -10,6 +10,7 @@ import numpy as np
 from ...nn.checks import checked_input
 from ...nn.layers.attention import causal_mask
 from .base import Kernel
+from .rows import ones_column
 from .softmax import softmax_backward_in_place, softmax_in_place
 
 
@@ -24,20 +25,21 @@ def tokens_of(layer, x, width: int, dtype) -> np.ndarray:
 
 class AttentionKernel(Kernel):
     """``MultiHeadAttention``'s equations with the three projections as one:
-    [Q K V] = X [Wq Wk Wv] + [bq bk bv] (an (E, 3E) copy of the weights per step), heads as
-    strided views of that (M, 3E) array, S = Q Kᵀ/√d (causal: −∞ above the diagonal),
-    P = softmax(S) in place, merge(P V) written straight into its (N, T, E) place, Y = merge Wo + bo.
+    [Q K V] = X [Wq Wk Wv] + [bq bk bv] (an (E, 3E) copy of the weights per step), copied
+    once into contiguous (N, h, T, d) heads (a batched matmul over strided head views runs
+    several times slower than the copy costs), S = Q Kᵀ/√d (causal: −∞ above the diagonal),
+    P = softmax(S) in place, O = P V, Y = merge(O) Wo + bo.
 
     Backward (docs/derivations/attention.md §2–3): dWo = merge(O)ᵀ dY, dbo = Σ dY,
     dO = split(dY Woᵀ), dV = Pᵀ dO, dP = dO Vᵀ, dS = P ⊙ (dP − Σ_j dP_j P_j) (over dP),
-    dQ = dS K/√d, dK = dSᵀ Q/√d, all three written into one (M, 3E) array, so
+    dQ = dS K/√d, dK = dSᵀ Q/√d, the three merged into one (M, 3E) array, so
     [dWq dWk dWv] = Xᵀ [dQ dK dV] and dX = [dQ dK dV] [Wq Wk Wv]ᵀ are one GEMM each
     (the sum of the three branches' dX is inside that product).
     """
 
     def forward(self, x, ws):
         layer = self.layer
-        e, h, dtype = layer.embed_dim, layer.num_heads, layer.dtype
+        e, h, d, dtype = layer.embed_dim, layer.num_heads, layer.head_dim, layer.dtype
         params = layer._params
         x = tokens_of(layer, x, e, dtype)
         n, t, _ = x.shape
@@ -50,42 +52,49 @@ class AttentionKernel(Kernel):
         x2 = x.reshape(m, e)
         qkv = np.matmul(x2, w, out=ws.array(self, "qkv", (m, 3 * e), dtype))
         qkv += b
-        q, k, v = self._heads(qkv, n, t)
+        heads = ws.array(self, "heads", (3, n, h, t, d), dtype)     # Q, K, V: (N, h, T, d) each
+        np.copyto(heads, qkv.reshape(n, t, 3, h, d).transpose(2, 0, 3, 1, 4))
+        q, k, v = heads
         p = np.matmul(q, k.transpose(0, 1, 3, 2), out=ws.array(self, "p", (n, h, t, t), dtype))
-        p /= math.sqrt(layer.head_dim)                               # S = Q Kᵀ/√d
+        p /= math.sqrt(d)                                            # S = Q Kᵀ/√d
         if layer.causal:
             np.copyto(p, -np.inf, where=self._mask(t))
-        softmax_in_place(p, ws.array(self, "row", (n, h, t, 1), dtype))  # P
-        merged = ws.array(self, "merged", (n, t, e), dtype)
-        np.matmul(p, v, out=self._split(merged))                     # merge(P V), in place
-        y = np.matmul(merged.reshape(m, e), params["Wo"].data, out=ws.array(self, "y", (m, e), dtype))
+        softmax_in_place(p, ws.array(self, "row", (n, h, t, 1), dtype), ones_column(self, ws, t, dtype))
+        o = np.matmul(p, v, out=ws.array(self, "o", (n, h, t, d), dtype))  # O = P V
+        merged = ws.array(self, "merged", (m, e), dtype)
+        np.copyto(merged.reshape(n, t, h, d), o.transpose(0, 2, 1, 3))
+        y = np.matmul(merged, params["Wo"].data, out=ws.array(self, "y", (m, e), dtype))
         y += params["bo"].data
-        self.x2, self.w, self.qkv, self.p, self.merged, self.shape = x2, w, qkv, p, merged, (n, t)
+        self.x2, self.w, self.heads, self.p, self.merged, self.shape = x2, w, heads, p, merged, (n, t)
         return y.reshape(n, t, e)
 
     def backward(self, dout, ws, need_dx: bool):
         """dWo = merge(O)ᵀ dY, dbo = Σ dY, dV = Pᵀ dO, dP = dO Vᵀ, dS = P ⊙ (dP − Σ_j dP_j P_j),
         dQ = dS K/√d, dK = dSᵀ Q/√d, [dWq dWk dWv] = Xᵀ[dQ dK dV], dX = [dQ dK dV][Wq Wk Wv]ᵀ."""
         layer, params = self.layer, self.layer._params
-        e, h, dtype = layer.embed_dim, layer.num_heads, layer.dtype
+        e, h, d, dtype = layer.embed_dim, layer.num_heads, layer.head_dim, layer.dtype
         (n, t), p = self.shape, self.p
         m = n * t
         dy = dout.reshape(m, e)
         wo = params["Wo"]
-        np.matmul(self.merged.reshape(m, e).T, dy, out=wo.grad)       # dWo
+        np.matmul(self.merged.T, dy, out=wo.grad)                    # dWo
         np.add.reduce(dy, axis=0, out=params["bo"].grad)             # dbo
         dmerged = np.matmul(dy, wo.data.T, out=ws.array(self, "dmerged", (m, e), dtype))
-        do = self._split(dmerged.reshape(n, t, e))                   # (N, h, T, d)
-        dqkv = ws.array(self, "dqkv", (m, 3 * e), dtype)
-        dq, dk, dv = self._heads(dqkv, n, t)
-        q, k, v = self._heads(self.qkv, n, t)
+        do = ws.array(self, "o", (n, h, t, d), dtype)                # split(dY Woᵀ), over O
+        np.copyto(do, dmerged.reshape(n, t, h, d).transpose(0, 2, 1, 3))
+        q, k, v = self.heads
+        dheads = ws.array(self, "dheads", (3, n, h, t, d), dtype)
+        dq, dk, dv = dheads
         np.matmul(p.transpose(0, 1, 3, 2), do, out=dv)               # dV = Pᵀ dO
         dp = np.matmul(do, v.transpose(0, 1, 3, 2), out=ws.array(self, "dp", (n, h, t, t), dtype))
         ds = softmax_backward_in_place(p, dp, ws.array(self, "tmp", (n, h, t, t), dtype),
-                                       ws.array(self, "row", (n, h, t, 1), dtype))  # 0 where masked
-        ds *= 1 / math.sqrt(layer.head_dim)                          # dS/√d, for both
+                                       ws.array(self, "row", (n, h, t, 1), dtype),
+                                       ones_column(self, ws, t, dtype))  # 0 where masked
+        ds *= 1 / math.sqrt(d)                                       # dS/√d, for both
         np.matmul(ds, k, out=dq)                                     # dQ = dS K/√d
         np.matmul(ds.transpose(0, 1, 3, 2), q, out=dk)               # dK = dSᵀ Q/√d
+        dqkv = ws.array(self, "qkv", (m, 3 * e), dtype)              # merged, over [Q K V]
+        np.copyto(dqkv.reshape(n, t, 3, h, d), dheads.transpose(1, 3, 0, 2, 4))
         dw = np.matmul(self.x2.T, dqkv, out=ws.array(self, "dw", (e, 3 * e), dtype))
         db = np.add.reduce(dqkv, axis=0, out=ws.array(self, "db", (3 * e,), dtype))
         for i, name in enumerate("qkv"):
@@ -95,17 +104,6 @@ class AttentionKernel(Kernel):
             return None
         dx = np.matmul(dqkv, self.w.T, out=ws.array(self, "dx", (m, e), dtype))
         return dx.reshape(n, t, e)
-
-    def _heads(self, qkv: np.ndarray, n: int, t: int):
-        """Q, K, V of an (M, 3E) array as three (N, h, T, d) views (head k: columns k·d …)."""
-        layer = self.layer
-        split = qkv.reshape(n, t, 3, layer.num_heads, layer.head_dim).transpose(2, 0, 3, 1, 4)
-        return split[0], split[1], split[2]
-
-    def _split(self, z: np.ndarray) -> np.ndarray:
-        """(N, T, E) → its (N, h, T, d) view (the layer's split, without a copy)."""
-        n, t, _ = z.shape
-        return z.reshape(n, t, self.layer.num_heads, self.layer.head_dim).transpose(0, 2, 1, 3)
 
     def _mask(self, t: int) -> np.ndarray:
         """The (T, T) causal mask, made once per sequence length."""

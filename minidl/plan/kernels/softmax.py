@@ -6,25 +6,25 @@ import numpy as np
 
 from ...nn.checks import checked_input
 from .base import Kernel
+from .rows import ones_column, row_max, row_sums
 
 
-def softmax_in_place(s: np.ndarray, row: np.ndarray) -> np.ndarray:
+def softmax_in_place(s: np.ndarray, row: np.ndarray, ones: np.ndarray) -> np.ndarray:
     """S ← e^{S − max S} / Σ e^{S − max S} along the last axis, in S's own memory;
-    ``row`` is S's shape with a last axis of 1 (the max, then the sum)."""
-    np.max(s, axis=-1, keepdims=True, out=row)
-    s -= row
+    ``row`` is S's shape with a last axis of 1 (the max, then the sum), ``ones`` a
+    column of ones as long as that axis (``rows.py``)."""
+    s -= row_max(s, row)
     np.exp(s, out=s)
-    np.add.reduce(s, axis=-1, keepdims=True, out=row)
-    s /= row
+    s /= row_sums(s, row, ones)
     return s
 
 
-def softmax_backward_in_place(p: np.ndarray, dp: np.ndarray, tmp: np.ndarray, row: np.ndarray) -> np.ndarray:
+def softmax_backward_in_place(p: np.ndarray, dp: np.ndarray, tmp: np.ndarray, row: np.ndarray,
+                              ones: np.ndarray) -> np.ndarray:
     """dZ = P ⊙ (dP − Σ_j dP_j P_j) along the last axis (docs/derivations/attention.md §1),
     written over dP; ``tmp`` is P's shape, ``row`` P's shape with a last axis of 1."""
     np.multiply(dp, p, out=tmp)
-    np.add.reduce(tmp, axis=-1, keepdims=True, out=row)   # Σ_j dP_j P_j
-    dp -= row
+    dp -= row_sums(tmp, row, ones)   # dP − Σ_j dP_j P_j
     dp *= p
     return dp
 
@@ -46,7 +46,8 @@ class SoftmaxKernel(Kernel):
         np.copyto(p, x)
         last = np.moveaxis(p, layer.axis, -1)
         self.p = p
-        softmax_in_place(last, ws.array(self, "row", last.shape[:-1] + (1,), x.dtype))
+        softmax_in_place(last, ws.array(self, "row", last.shape[:-1] + (1,), x.dtype),
+                         ones_column(self, ws, last.shape[-1], x.dtype))
         return p
 
     def backward(self, dout, ws, need_dx: bool):
@@ -59,4 +60,5 @@ class SoftmaxKernel(Kernel):
         last_p, last_dz = np.moveaxis(p, axis, -1), np.moveaxis(dz, axis, -1)
         tmp = np.moveaxis(ws.array(self, "tmp", p.shape, p.dtype), axis, -1)
         row = ws.array(self, "row", last_p.shape[:-1] + (1,), p.dtype)
-        return softmax_backward_in_place(last_p, last_dz, tmp, row)
+        ones = ones_column(self, ws, last_p.shape[-1], p.dtype)
+        return softmax_backward_in_place(last_p, last_dz, tmp, row, ones)

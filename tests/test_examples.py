@@ -69,3 +69,11 @@ def test_higher_order_lesson_matches_its_closed_forms(capsys):
     assert load("higher_order").main(["--repeats", "1", "--sizes", "3"]) == 0
     out = capsys.readouterr().out
     assert "by hand 86.400000000000" in out and "order 5 against the closed form" in out
+
+
+@pytest.mark.parametrize("argv", [[], ["--stride", "2", "--padding", "2", "--dilation", "2"]])
+def test_cnn_lesson_loops_layer_and_finite_differences_agree(capsys, argv):
+    assert load("cnn_lesson").main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.count("agree") == 7 and "DISAGREE" not in out  # forward, then dW, db, dX twice
+    assert "    2     4     1     1       0    30    40     0" in out  # a tie goes to the first 4

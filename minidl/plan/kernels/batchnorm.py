@@ -34,7 +34,10 @@ class BatchNormKernel(Kernel):
             if n < 2:
                 layer.batch_statistics(x)  # raises the layer's own error
             mean, var, tmp = (ws.array(self, name, (D,), dtype) for name in ("mean", "var", "tmp"))
-            np.mean(x, axis=0, out=mean)
+            # a sum over rows by einsum: np.mean/np.add.reduce over axis 0 of many narrow rows
+            # (BatchNorm2d's N·H·W × C) runs about 50× slower
+            np.einsum("nd->d", x, out=mean)
+            mean /= n
             np.subtract(x, mean, out=xhat)
             np.einsum("nd,nd->d", xhat, xhat, out=var)
             var /= n  # biased
@@ -66,11 +69,11 @@ class BatchNormKernel(Kernel):
         if layer.affine:
             gamma, beta = layer._params["gamma"], layer._params["beta"]
             dgamma = np.einsum("nd,nd->d", dout, xhat, out=gamma.grad)
-            dbeta = np.add.reduce(dout, axis=0, out=beta.grad)
+            dbeta = np.einsum("nd->d", dout, out=beta.grad)
             np.multiply(self.inv_std, gamma.data, out=scale)
         else:
             dgamma = np.einsum("nd,nd->d", dout, xhat, out=ws.array(self, "dgamma", (D,), dtype))
-            dbeta = np.add.reduce(dout, axis=0, out=ws.array(self, "dbeta", (D,), dtype))
+            dbeta = np.einsum("nd->d", dout, out=ws.array(self, "dbeta", (D,), dtype))
             scale[...] = self.inv_std
         if not need_dx:
             return None

@@ -30,15 +30,16 @@ from .base import Kernel
 
 class GateVectors:
     """Per-column constants of a layer's gates (blocks of H columns, "s" σ or "t" tanh):
-    ``pre`` ½ | 1 (the scale before the tanh, and after it), ``post`` ½ | 0 (σ = ½ tanh + ½), and
-    ``is_sigmoid`` / ``not_sigmoid`` 1 | 0 and 0 | 1 (for the derivatives)."""
+    ``pre`` ½ | 1 (the scale before the tanh, and after it), ``post`` ½ | 0 (σ = ½ tanh + ½),
+    ``is_sigmoid`` 1 | 0 (for the derivatives) and ``tanh_blocks``, the tanh gates' columns."""
 
     def __init__(self, kinds: str, hidden: int, dtype):
         def vector(sigmoid, other):
             return np.repeat(np.array([sigmoid if k == "s" else other for k in kinds], dtype), hidden)
         self.key = (kinds, hidden, np.dtype(dtype))
         self.pre, self.post = vector(0.5, 1), vector(0.5, 0)
-        self.is_sigmoid, self.not_sigmoid = vector(1, 0), vector(0, 1)
+        self.is_sigmoid = vector(1, 0)
+        self.tanh_blocks = [slice(k * hidden, (k + 1) * hidden) for k, kind in enumerate(kinds) if kind == "t"]
 
 
 class RecurrentKernel(Kernel):
@@ -97,7 +98,8 @@ class RecurrentKernel(Kernel):
         slope = ws.array(self, "slope", gates.shape, gates.dtype)
         np.subtract(vectors.is_sigmoid, gates, out=slope)
         slope *= gates
-        slope += vectors.not_sigmoid
+        for block in vectors.tanh_blocks:  # only those columns get the 1 (a pass over them alone)
+            slope[..., block] += 1
         return slope
 
     def _last_dh(self, dY, ws, name: str = "dh") -> np.ndarray:

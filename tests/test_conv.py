@@ -59,6 +59,18 @@ def test_conv2d_gradients_match_central_differences(case):
 
 @FAST
 @given(conv_cases())
+def test_conv2d_cross_checks_against_the_engine(case):
+    """The engine's form (pad2d, windows with its dilation, einsum) against the layer."""
+    from minidl import MSELoss, Sequential
+    from minidl.gradcheck import cross_check
+    layer, x = case
+    targets = np.random.default_rng(0).standard_normal(layer(x).size).reshape(len(x), -1)
+    report = cross_check(Sequential(layer, Flatten()), x, targets, MSELoss())
+    assert report.ok, report
+
+
+@FAST
+@given(conv_cases())
 def test_conv2d_matches_torch(case):
     torch = pytest.importorskip("torch")  # a local comparison only, never needed in CI
     layer, x = case

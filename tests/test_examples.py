@@ -77,3 +77,11 @@ def test_cnn_lesson_loops_layer_and_finite_differences_agree(capsys, argv):
     out = capsys.readouterr().out
     assert out.count("agree") == 7 and "DISAGREE" not in out  # forward, then dW, db, dX twice
     assert "    2     4     1     1       0    30    40     0" in out  # a tie goes to the first 4
+
+
+def test_implicit_ridge_lesson_agrees_three_ways(capsys):
+    assert load("implicit_ridge").main(["--data", "synthetic", "--train", "40", "--val", "40",
+                                        "--features", "4", "--steps", "5", "300",
+                                        "--theta-step", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "central differences" in out and "unrolled, 300 steps" in out

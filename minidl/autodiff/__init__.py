@@ -2,8 +2,8 @@
 
 Reverse mode (`Tensor.backward`, `grad`, `value_and_grad`, `vjp`), forward mode with dual
 numbers (`jvp`), Hessian-vector products (`hvp`), whole Jacobians and Hessians, third and
-higher derivatives by nesting (`nth_derivative`, `third_order_product`) and DOT pictures of
-graphs (`to_dot`).
+higher derivatives by nesting (`nth_derivative`, `third_order_product`), gradients through
+an optimum (`implicit_grad`) and DOT pictures of graphs (`to_dot`).
 It imports no other minidl module, and no layer imports it: it is the independent second
 opinion on every hand-written backward.
 
@@ -19,6 +19,7 @@ from .forward import jvp
 from .functional import grad, value_and_grad, vjp
 from .graph import backprop
 from .higher_order import nth_derivative, third_derivative_tensor, third_directional, third_order_product
+from .implicit import conjugate_gradient, implicit_grad
 from .jacobian import hessian, jacobian
 from .mode import is_grad_enabled, no_grad
 from .second_order import gauss_newton_product, hvp, hvp_finite, hvp_reverse
@@ -27,4 +28,4 @@ from .tensor import Tensor
 __all__ = ["Tensor", "no_grad", "is_grad_enabled", "grad", "value_and_grad", "vjp", "jvp",
            "hvp", "hvp_reverse", "hvp_finite", "gauss_newton_product", "jacobian", "hessian",
            "nth_derivative", "third_order_product", "third_directional", "third_derivative_tensor",
-           "backprop", "to_dot", "render_dot"]
+           "conjugate_gradient", "implicit_grad", "backprop", "to_dot", "render_dot"]

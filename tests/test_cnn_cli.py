@@ -1,5 +1,5 @@
 """The command line with ``--model cnn`` end to end on a few hundred images: train (with
-diagnostics and filters.png), eval, predict, viz, resume; and the library pieces the CLI
+diagnostics and filters.png), eval, predict, gradcheck, viz, resume; and the library pieces the CLI
 leans on for a CNN: the memory report per conv layer, the summary, gradient checkpointing."""
 
 import importlib.util
@@ -79,6 +79,14 @@ def test_eval_and_predict_read_the_cnn_run(run, tmp_path, capsys):
     printed = capsys.readouterr().out.splitlines()
     assert printed[0] == "prediction" and len(printed) == 6
     assert printed[1:] == [str(p) for p in model.predict(rows.astype(np.float32))]
+
+
+def test_gradcheck_checks_a_saved_cnn(run, capsys):
+    """The batch is as wide as the rows the model takes (its leading Normalize's 784), not
+    its first weight's first axis (a Conv2d's F)."""
+    assert main(["gradcheck", "--model", str(run / "model.npz"), "--fast"]) == 0
+    out = capsys.readouterr().out
+    assert "2.W" in out and "FAIL" not in out
 
 
 def test_viz_draws_the_cnn(run, tmp_path):

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..io.model_file import architecture, build
 from ..nn.containers import Sequential
+from ..nn.introspect import input_width
 from ..nn.layers import (
     GELU,
     BatchNorm1d,
@@ -248,7 +249,10 @@ def model_case(model, label: str, *, dtype="float64", seed=0, batch: int = 8) ->
     if not params:
         raise ValueError(f"{label}: the model has no parameters, nothing to check")
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((batch, params[0].shape[0])).astype(dtype)
+    # the row width the model states (a leading Normalize or Reshape, as saved runs have),
+    # else the first weight's input axis (a Dense's D); a Conv2d's W begins with F, not D
+    width = input_width(model) or params[0].shape[0]
+    x = rng.standard_normal((batch, width)).astype(dtype)
     classes = np.shape(model(x))[-1]
     return ModuleCase(label, model, x, rng.integers(0, classes, batch), SoftmaxCrossEntropy())
 

@@ -58,7 +58,7 @@ class Conv2d(Module):
         self.b = Parameter(np.zeros(self.out_channels, dtype=self.dtype))
 
     def forward(self, x) -> np.ndarray:
-        """Z = Σ_{c,k,l} V ⊙ W + b over the window view V of Xp, caching V (a view of Xp)."""
+        """Z = Σ_{c,k,l} V ⊙ W + b over the window view V of Xp, caching Xp (backward views it again)."""
         x = checked_input(self, x, None, self.dtype)
         check_image(self, x, self.in_channels, self.kernel_size, self.stride, self.padding,
                     self.dilation)

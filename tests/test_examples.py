@@ -71,6 +71,43 @@ def test_higher_order_lesson_matches_its_closed_forms(capsys):
     assert "by hand 86.400000000000" in out and "order 5 against the closed form" in out
 
 
+def held_out_bits(out):
+    """{row name: bits} from the language-model scripts' table of held-out bits per character."""
+    rows = [line.split("|")[1:-1] for line in out.splitlines() if line.startswith("| ")]
+    return {name.strip(): float(bits) for name, _, bits in rows[1:]}
+
+
+def test_char_lm_quick_beats_the_unigram(capsys):
+    assert load("char_lm").main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    bits = held_out_bits(out)
+    assert bits["LSTM"] < bits["unigram (add-one, same split)"]
+    assert out.count("[") >= 3 and "T = 0.5:" in out and "T = 1.0:" in out   # samples per temperature
+
+
+def test_char_transformer_quick_reports_beside_the_lstm(capsys):
+    assert load("char_transformer").main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    bits = held_out_bits(out)
+    assert {"LSTM (char_lm.py)", "transformer", "bigram (add-one, same split)"} <= set(bits)
+    assert bits["transformer"] < bits["unigram (add-one, same split)"]
+    assert "samples from the transformer:" in out
+
+
+def test_vanishing_through_time_table_and_check(capsys, monkeypatch, tmp_path):
+    script = load("vanishing_through_time")
+    monkeypatch.setattr(script, "plots_available", lambda: False)
+    argv = ["--steps", "3", "--hidden", "8", "--measure", "16", "--limit-train", "200",
+            "--out", str(tmp_path)]
+    assert script.main(argv) == 0   # the measured ∂L/∂h_t obey the RNN's recurrence
+    out = capsys.readouterr().out
+    rows = [line.split("|")[1:-1] for line in out.splitlines() if line.startswith("| ")]
+    norms = {int(r[0]): [float(c) for c in r[1:]] for r in rows[1:] if r[0].strip().isdigit()}
+    assert sorted(norms) == list(range(0, 29, 2)) and all(len(v) == 6 for v in norms.values())
+    assert norms[0][0] < 1e-3 * norms[28][0]   # the untrained RNN's gradient has vanished by t = 0
+    assert "no picture (pip install 'minidl[plot]')" in out and not list(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("argv", [[], ["--stride", "2", "--padding", "2", "--dilation", "2"]])
 def test_cnn_lesson_loops_layer_and_finite_differences_agree(capsys, argv):
     assert load("cnn_lesson").main(argv) == 0

@@ -29,6 +29,7 @@ from minidl.nn.models import mlp
 from minidl.optim import clip_grad_norm
 from minidl.plan import NonFiniteLoss, plan
 from minidl.plan.kernels import OwnMethods
+from minidl.plan.planner import leaf_layers
 from minidl.training import Trainer
 
 D, C = 6, 4
@@ -283,23 +284,48 @@ def test_bad_input_gets_the_layers_own_error():
         step(np.zeros((3, 6)), np.array([0, 9, 1]))
 
 
-@pytest.mark.parametrize("make_opt", [OPTIMIZERS["nesterov-decay"], OPTIMIZERS["adam-decay"]])
-def test_steady_state_planned_training_allocates_no_batch_sized_array(make_opt):
-    """Count what a step allocates (tracemalloc, as needle's tests count live tensors): after
+class FixedBatches:
+    """A loader over batches made beforehand (a DataLoader gathers each shuffled batch anew,
+    which is the loader's allocation, not the step's)."""
+
+    def __init__(self, batches):
+        self.batches, self.num_samples = batches, sum(len(y) for _, y in batches)
+
+    def __iter__(self):
+        return iter(self.batches)
+
+
+@pytest.mark.parametrize("path", ["plan-loop", "trainer"])
+@pytest.mark.parametrize("opt_name", ["momentum", "nesterov-decay", "adam-decay"])
+def test_steady_state_planned_training_allocates_no_batch_sized_array(path, opt_name):
+    """Count what a step allocates (tracemalloc, as needle's tests count live tensors), in a
+    user's loop calling the plan and in the Trainer's epoch (loss sum, accuracy count): after
     the first steps every intermediate is reused, so the peak of a step stays far below the
     size of one batch-sized array. What remains is numpy's own fixed-size casting buffer
-    (8192 elements, e.g. for bool × float32) and a few (N,)-sized index arrays in the loss."""
-    n, width = 4096, 64
+    (8192 elements, e.g. for bool × float32) and a few (N,)-sized arrays (the loss's picked
+    logits, the Trainer's predicted classes)."""
+    n, width = 2048, 64
     model = mlp([width, width, width, C], rng=0, batchnorm=True, dropout=0.2)
-    step = plan(model, SoftmaxCrossEntropy(), make_opt(model.parameters()))
+    opt = OPTIMIZERS[opt_name](model.parameters())
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((n, width)).astype(np.float32), rng.integers(0, C, n)
-    for _ in range(3):
-        step(x, y)
+    if path == "trainer":
+        trainer = Trainer(model, SoftmaxCrossEntropy(), opt, progress=False, log=None)
+        loader = FixedBatches([(x, y)])
+
+        def train():
+            trainer.train_epoch(loader)
+    else:
+        step = plan(model, SoftmaxCrossEntropy(), opt)
+
+        def train():
+            step(x, y)
+    for _ in range(2):
+        train()
     tracemalloc.start()
     try:
-        for _ in range(5):
-            step(x, y)
+        for _ in range(3):
+            train()
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -372,20 +398,6 @@ def test_float16_batchnorm_runs_its_own_methods():
     assert isinstance(step.kernels[0], OwnMethods)
 
 
-def test_a_layer_replaced_after_planning_is_planned_anew():
-    teach, planned = MODELS["relu"]("float64"), MODELS["relu"]("float64")
-    opt_t, opt_p = SGD(teach.parameters(), lr=0.1), SGD(planned.parameters(), lr=0.1)
-    step = plan(planned, SoftmaxCrossEntropy(), opt_p)
-    data = list(batches("float64", "ids", sizes=(8, 8, 8)))
-    for x, y in data[:2]:
-        teaching_step(teach, SoftmaxCrossEntropy(), opt_t, x, y)
-        step(x, y)
-    teach.layers[1], planned.layers[1] = Tanh(), Tanh()  # a layer swapped in place
-    teaching_step(teach, SoftmaxCrossEntropy(), opt_t, *data[2])
-    step(*data[2])
-    assert_same_state(teach, planned, opt_t, opt_p, 1e-10)
-
-
 def test_a_trainer_given_a_new_optimizer_plans_again():
     def fit(trainer, x, y):
         trainer.fit(DataLoader(x, y, 16, rng=0), epochs=1)
@@ -417,3 +429,140 @@ def test_a_non_finite_output_is_named_by_the_planned_step():
     x[3, 0] = np.nan
     with pytest.raises(NonFiniteLoss, match=r"the model's output is not finite \(first at index \(3, 0\)"):
         step(x, y)
+
+
+# ------------------------------------------------ the learning rate folded into ∂L/∂Z (stretch)
+LEARNING_RATES = [0.1, 0.1, 0.05, 0.2, 0.0, 0.0, 0.3, 0.01]  # a schedule, stopped and restarted
+
+
+def momentum_pair(model_name, momentum=0.9):
+    """A model for the teaching loop, its twin planned, each with its own SGD (lr 0.1)."""
+    teach, planned = MODELS[model_name]("float64"), MODELS[model_name]("float64")
+    opt_t = SGD(teach.parameters(), lr=0.1, momentum=momentum)
+    opt_p = SGD(planned.parameters(), lr=0.1, momentum=momentum)
+    return teach, planned, opt_t, opt_p, plan(planned, SoftmaxCrossEntropy(), opt_p)
+
+
+@pytest.mark.parametrize("model_name", ["relu", "batchnorm-dropout", "tanh"])
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_the_folded_update_follows_a_changing_learning_rate_as_pytorch_does(model_name, momentum):
+    """PyTorch's buffer under a new lr: v ← μv + g, p ← p − lr_t·v. The plan holds u = lr·v and
+    rescales it by lr_t/lr_{t−1}; after every step the state_dict shows v and the parameters are
+    the teaching loop's (lr = 0 keeps v: that step is not folded)."""
+    teach, planned, opt_t, opt_p, step = momentum_pair(model_name, momentum)
+    assert step.can_fold
+    sizes = (12,) * len(LEARNING_RATES)
+    for lr, (x, y) in zip(LEARNING_RATES, batches("float64", "ids", sizes=sizes)):
+        opt_t.lr = opt_p.lr = lr
+        expected = teaching_step(teach, SoftmaxCrossEntropy(), opt_t, x, y)
+        assert step(x, y) == pytest.approx(expected, rel=1e-10)
+        assert step.folded_lr == (lr if lr > 0 else None)
+        assert_same_state(teach, planned, opt_t, opt_p, 1e-10)  # reads state_dict: settles the fold
+
+
+def test_folded_momentum_read_between_steps_is_pytorchs_buffer():
+    """Reading opt.state (not only state_dict) gives v; planned steps then continue from it."""
+    teach, planned, opt_t, opt_p, step = momentum_pair("relu")
+    for i, (x, y) in enumerate(batches("float64", "ids", sizes=(8,) * 6)):
+        teaching_step(teach, SoftmaxCrossEntropy(), opt_t, x, y)
+        step(x, y)
+        if i % 2:
+            opt_t.lr = opt_p.lr = opt_p.lr * 0.7
+            for a, b in zip(opt_t.state["momentum"], opt_p.state["momentum"]):
+                assert_close(a, b, 1e-10, "momentum")
+    assert_same_state(teach, planned, opt_t, opt_p, 1e-10)
+
+
+def test_the_fold_leaves_lr_times_the_gradient_in_grad_and_fold_lr_false_the_gradient():
+    x, y = next(batches("float64", "ids"))
+    grads = {}
+    for fold in (True, False):
+        model = MODELS["relu"]("float64")
+        step = plan(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.25, momentum=0.9),
+                    fold_lr=fold)
+        step(x, y)
+        grads[fold] = [p.grad.copy() for p in model.parameters()]
+    for folded, true in zip(grads[True], grads[False]):
+        np.testing.assert_allclose(folded, 0.25 * true, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("case", ["nesterov-decay", "clip", "user-layer", "adam", "probabilities"])
+def test_where_the_fold_cannot_hold_the_update_is_unfolded(case):
+    model = MODELS["user-layer" if case == "user-layer" else "relu"]("float64")
+    opt = (OPTIMIZERS[case] if case in OPTIMIZERS else OPTIMIZERS["momentum"])(model.parameters())
+    step = plan(model, SoftmaxCrossEntropy(), opt, clip_norm=1.0 if case == "clip" else None)
+    x, y = next(batches("float64", "probabilities" if case == "probabilities" else "ids"))
+    step(x, y)
+    assert step.folded_lr is None  # nothing folded: the state already holds its meaning
+
+
+def test_weight_decay_switched_on_mid_run_unfolds_the_state_first():
+    teach, planned, opt_t, opt_p, step = momentum_pair("relu")
+    for i, (x, y) in enumerate(batches("float64", "ids", sizes=(8,) * 5)):
+        if i == 2:
+            opt_t.weight_decay = opt_p.weight_decay = 1e-2
+        teaching_step(teach, SoftmaxCrossEntropy(), opt_t, x, y)
+        step(x, y)
+    assert step.folded_lr is None
+    assert_same_state(teach, planned, opt_t, opt_p, 1e-10)
+
+
+def test_a_trainer_with_a_step_end_callback_sees_the_true_gradient():
+    class Grads:
+        def on_step_end(self, trainer, step):
+            self.norm = float(np.sqrt(sum((p.grad ** 2).sum() for p in trainer.model.parameters())))
+
+        def on_epoch_end(self, trainer, record):
+            pass
+
+    x, y = next(batches("float64", "ids"))
+    norms = []
+    for planned in (True, False):
+        model, seen = MODELS["relu"]("float64"), Grads()
+        trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.3, momentum=0.9),
+                          callbacks=[seen], progress=False, planned=planned)
+        trainer.train_step(x, y)
+        norms.append(seen.norm)
+    assert norms[0] == pytest.approx(norms[1], rel=1e-12)
+
+
+# --------------------------------------------------- changes noticed without walking the model
+def test_a_hook_added_after_planning_is_seen_and_its_removal_too():
+    teach, planned, opt_t, opt_p, step = momentum_pair("relu")
+    seen = []
+    for i, (x, y) in enumerate(batches("float64", "ids", sizes=(8,) * 5)):
+        if i == 1:
+            handle = planned[2].register_forward_hook(lambda m, args, out: seen.append(out.shape))
+        if i == 3:
+            handle.remove()
+        teaching_step(teach, SoftmaxCrossEntropy(), opt_t, x, y)
+        step(x, y)
+    assert seen == [(8, 5), (8, 5)]  # the steps with the hook on: 1 and 2
+    assert_same_state(teach, planned, opt_t, opt_p, 1e-10)
+
+
+@pytest.mark.parametrize("change", ["item", "layers-list", "parameter", "nested-list"])
+def test_a_layer_replaced_after_planning_is_planned_anew(change):
+    def build():
+        return Sequential(Sequential(Dense(D, 8, rng=0, dtype="float64"), ReLU()),
+                          Dense(8, C, rng=1, dtype="float64"))
+    teach, planned = build(), build()
+    opt_t, opt_p = SGD(teach.parameters(), lr=0.1), SGD(planned.parameters(), lr=0.1)
+    step = plan(planned, SoftmaxCrossEntropy(), opt_p)
+    data = list(batches("float64", "ids", sizes=(8, 8, 8)))
+    for x, y in data[:2]:
+        teaching_step(teach, SoftmaxCrossEntropy(), opt_t, x, y)
+        step(x, y)
+    for model in (teach, planned):
+        if change == "item":
+            model.layers.insert(1, Tanh())  # the list changed in place
+        elif change == "layers-list":
+            model.layers = [model.layers[0], Tanh(), model.layers[1]]
+        elif change == "nested-list":
+            model.layers[0].layers[1] = Tanh()
+        else:  # a new Parameter for the last layer's bias, held by neither optimizer
+            model.layers[1].b = Parameter(np.full(C, 0.5))
+    teaching_step(teach, SoftmaxCrossEntropy(), opt_t, *data[2])
+    step(*data[2])
+    assert [k.layer for k in step.kernels] == leaf_layers(planned)
+    assert_same_state(teach, planned, opt_t, opt_p, 1e-10)

@@ -62,12 +62,18 @@ class Module:
     """
 
     cache = None  # what forward kept for backward; None until forward runs
+    # Counts, over all modules, every Parameter or child registered or removed and every
+    # forward hook added or taken off: a planned step compares one number per step instead
+    # of walking the model (containers that keep their children in a list, as Sequential
+    # does, are compared by the plan itself).
+    generation = 0
 
     def __setattr__(self, name: str, value) -> None:
         params = self.__dict__.setdefault("_params", {})
         children = self.__dict__.setdefault("_children", {})
         buffers = self.__dict__.setdefault("_buffers", {})
         if isinstance(value, Parameter):
+            Module.generation += 1
             self.__dict__.pop(name, None)  # an attribute or child of that name would hide it
             children.pop(name, None)
             params[name] = value
@@ -78,10 +84,12 @@ class Module:
         elif name in buffers:
             self._copy_into(name, buffers[name], value)
         else:
-            if isinstance(value, Module):
-                children[name] = value
-            else:
-                children.pop(name, None)  # `self.act = None` removes a child
+            if isinstance(value, Module) or name in children:  # `self.act = None` removes a child
+                Module.generation += 1
+                if isinstance(value, Module):
+                    children[name] = value
+                else:
+                    del children[name]
             object.__setattr__(self, name, value)
 
     def __getattr__(self, name: str):
@@ -149,6 +157,7 @@ class Module:
         hooks = self.__dict__.setdefault("_forward_hooks", {})
         handle = ForwardHook(hooks)
         hooks[handle.key] = hook
+        Module.generation += 1
         return handle
 
     def has_hooks(self) -> bool:
@@ -294,3 +303,4 @@ class ForwardHook:
 
     def remove(self) -> None:
         self.hooks.pop(self.key, None)
+        Module.generation += 1

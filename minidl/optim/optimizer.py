@@ -16,6 +16,10 @@ class Optimizer:
     Subclasses name their state in ``STATE`` and implement ``step()`` as their rule, one
     loop over the parameters. The state starts at zero, so ``state_dict`` always has
     arrays to show and ``load_state_dict`` arrays to fill.
+
+    A planned step (``minidl.plan``) may hold the state in another form between its own
+    steps (SGD's momentum multiplied by the learning rate); reading ``state`` first
+    converts it back (``settle``), so every reader sees PyTorch's meaning.
     """
 
     STATE: tuple[str, ...] = ()
@@ -26,6 +30,33 @@ class Optimizer:
         self.steps = 0
         self.state: dict[str, list[np.ndarray]] = {}
         self._add_missing_state()
+
+    @property
+    def state(self) -> dict[str, list[np.ndarray]]:
+        """The per-parameter state arrays by name, in their documented meaning."""
+        self.settle()
+        return self.__dict__["_state"]
+
+    @state.setter
+    def state(self, value: dict) -> None:
+        self.settle()
+        self.__dict__["_state"] = value
+
+    def held_state(self) -> dict[str, list[np.ndarray]]:
+        """The state arrays as they are held now, not settled: what a planned step reads
+        between its own steps (and what ``settle`` will convert)."""
+        return self.__dict__["_state"]
+
+    def settle_later(self, settle) -> None:
+        """Have ``settle()`` called once, before the state is next read: a planned step that
+        left the state in its own form says here how to give it its meaning back."""
+        self.__dict__["_settle"] = settle
+
+    def settle(self) -> None:
+        """Give the state its documented meaning (see ``settle_later``); nothing when it has it."""
+        settle = self.__dict__.pop("_settle", None)
+        if settle is not None:
+            settle()
 
     def state_names(self) -> tuple[str, ...]:
         """Names of the per-parameter state arrays this optimizer keeps."""

@@ -35,7 +35,9 @@ class Layout:
     a teaching step after planned ones continues from the same state.
 
     ``current()`` checks that every parameter and state array is still the view it was given
-    (nothing rebound, replaced or loaded as a new array) and lays everything out anew otherwise.
+    (nothing rebound, replaced or loaded as a new array) and lays everything out anew otherwise
+    (reading ``optimizer.state``, so a state a planned step held in its own form is settled
+    first and copied in with its meaning).
     """
 
     def __init__(self, optimizer):
@@ -44,14 +46,15 @@ class Layout:
 
     def arrange(self) -> None:
         opt = self.optimizer
+        state = opt.state  # settled first: the groups get the state's documented meaning
         by_dtype: dict = {}
         for i, p in enumerate(opt.params):
             by_dtype.setdefault(p.dtype, []).append(i)
         self.groups = []
         for indices in by_dtype.values():
             params = [opt.params[i] for i in indices]
-            group = Group(params, opt.state)
-            for name, arrays in opt.state.items():
+            group = Group(params, state)
+            for name, arrays in state.items():
                 offset = 0
                 for i, p in zip(indices, params):
                     view = group.state[name][offset:offset + p.size].reshape(p.shape)
@@ -62,10 +65,12 @@ class Layout:
         self._arrays = self._current_arrays()
 
     def _current_arrays(self) -> list:
-        """Every object the layout placed: each parameter with its two arrays, then each state array."""
+        """Every object the layout placed: each parameter with its two arrays, then each state
+        array (as held: a check between planned steps must not settle a folded state)."""
         opt = self.optimizer
+        state = opt.held_state()
         return [a for p in opt.params for a in (p, p.data, p.grad)] + \
-            [a for name in sorted(opt.state) for a in opt.state[name]]
+            [a for name in sorted(state) for a in state[name]]
 
     def current(self) -> list[Group]:
         now = self._current_arrays()

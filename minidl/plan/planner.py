@@ -20,6 +20,8 @@ import numpy as np
 
 from ..nn.containers import Sequential
 from ..nn.losses import SoftmaxCrossEntropy
+from ..nn.module import Module
+from ..optim import SGD
 from ..optim.clip import clip_grad_norm
 from . import updates
 from .kernels import CrossEntropyKernel, OwnMethods, kernel_for
@@ -40,7 +42,7 @@ class NonFiniteLoss(FloatingPointError):
         self.loss, self.output = loss, output
 
 
-def plan(model, loss_fn, optimizer, *, clip_norm: float | None = None) -> PlannedStep:
+def plan(model, loss_fn, optimizer, *, clip_norm: float | None = None, fold_lr: bool = True) -> PlannedStep:
     """A training step for ``model``: ``step(x, y) -> loss`` and ``step.forward(x)``.
 
     Args:
@@ -52,6 +54,12 @@ def plan(model, loss_fn, optimizer, *, clip_norm: float | None = None) -> Planne
             (or a subclass) has its own ``step()`` called.
         clip_norm: clip the global gradient norm before the update, as
             ``minidl.optim.clip_grad_norm``.
+        fold_lr: with ``SGD`` (no weight decay, not Nesterov, no clipping) and layers whose
+            kernels are linear in their dout, scale ∂L/∂Z by the learning rate so that every
+            gradient arrives already multiplied by it and the update needs one pass over the
+            parameters fewer (``updates.sgd_folded``). The parameters, buffers and
+            ``optimizer.state_dict()`` stay where the teaching loop leaves them; only the
+            ``.grad`` arrays then hold lr·∂L/∂p after a step. ``False`` keeps ∂L/∂p there.
 
     What a plan hands back to the teaching path: a step on a model with forward hooks
     (diagnostics) runs the plain loop for that step; a ``Sequential`` with
@@ -64,7 +72,7 @@ def plan(model, loss_fn, optimizer, *, clip_norm: float | None = None) -> Planne
         >>> loss = step(x, y)                # forward, loss, backward, update
         >>> logits = step.forward(x_test)    # evaluation mode, an array the caller owns
     """
-    return PlannedStep(model, loss_fn, optimizer, clip_norm)
+    return PlannedStep(model, loss_fn, optimizer, clip_norm, fold_lr)
 
 
 def plain_step(model, loss_fn, optimizer, x, y, clip_norm=None) -> tuple[float, np.ndarray]:
@@ -96,16 +104,19 @@ class PlannedStep:
     """What ``plan`` returns. ``output`` is the last step's model output (an array the next
     step overwrites; after a ``NonFiniteLoss``, the output that produced it)."""
 
-    def __init__(self, model, loss_fn, optimizer, clip_norm=None):
+    def __init__(self, model, loss_fn, optimizer, clip_norm=None, fold_lr=True):
         self.model, self.loss_fn, self.optimizer, self.clip_norm = model, loss_fn, optimizer, clip_norm
         self.loss_kernel = CrossEntropyKernel(loss_fn) if type(loss_fn) is SoftmaxCrossEntropy else None
+        self.fold_lr = fold_lr
+        self.folded_lr = None  # the learning rate SGD's momentum is held multiplied by (None: as v)
         self.output = None
         self._build()
 
     def _build(self) -> None:
         """Kernels, parameter layout and workspace for the model as it is now."""
         model, optimizer = self.model, self.optimizer
-        self.signature = self._survey()[1]
+        self.generation, self.params = Module.generation, optimizer.params
+        self.hooked, self.signature, self.listed = self._survey()
         self.kernels = [kernel_for(layer) for layer in leaf_layers(model)]
         self._share_nothing()
         # Backward stops at the first layer with parameters: what comes before it (a Reshape
@@ -129,11 +140,17 @@ class PlannedStep:
         everyone = list(dict.fromkeys(model.parameters() + list(optimizer.params)))
         self.to_zero = [p for p in everyone if id(p) not in written]  # the kernels add into these
         self.workspace = Workspace()
+        # Backward is linear in ∂L/∂Z, so lr can ride along from the loss when every kernel says
+        # its backward is (a layer's own backward might add a term of its own, as weight decay).
+        self.can_fold = (self.fold_lr and type(optimizer) is SGD and self.update is not None
+                         and self.loss_kernel is not None and self.clip_norm is None
+                         and all(kernel.linear_in_dout for kernel in self.kernels))
 
-    def _survey(self) -> tuple[bool, tuple]:
-        """One walk over the model: whether any module has a forward hook, and what the plan is
+    def _survey(self) -> tuple[bool, tuple, list]:
+        """One walk over the model: whether any module has a forward hook; what the plan is
         made for — the modules in order and every parameter object (a layer replaced or
-        inserted, or a Parameter swapped, after planning makes the step re-plan)."""
+        inserted, or a Parameter swapped, after planning makes the step re-plan); and the
+        containers that list their children themselves (Sequential), with those children."""
         modules, pending = [], [self.model]
         while pending:  # a plain loop, not a generator walk: this runs every step
             module = pending.pop()
@@ -141,7 +158,23 @@ class PlannedStep:
             pending.extend(child for _, child in module.children())
         hooked = any(m.__dict__.get("_forward_hooks") for m in modules)
         params = (id(p) for m in modules for p in m.__dict__.get("_params", {}).values())
-        return hooked, (tuple(map(id, modules)), tuple(params), tuple(map(id, self.optimizer.params)))
+        listed = [(m, [child for _, child in m.children()]) for m in modules
+                  if type(m).children is not Module.children]
+        return hooked, (tuple(map(id, modules)), tuple(params), tuple(map(id, self.optimizer.params))), listed
+
+    def _follow_the_model(self) -> None:
+        """Re-plan if the model or the optimizer's parameters changed since the plan was made.
+        Cheap when nothing did: one counter (``Module.generation``: Parameters and children
+        set, hooks added or removed), the optimizer's parameter tuple, and each listing
+        container's children; only then the whole walk."""
+        if Module.generation == self.generation and self.optimizer.params is self.params and \
+                all([child for _, child in m.children()] == kids for m, kids in self.listed):
+            return
+        hooked, signature, listed = self._survey()
+        if signature != self.signature:
+            self._build()
+        self.generation, self.params = Module.generation, self.optimizer.params
+        self.hooked, self.listed = hooked, listed
 
     def _share_nothing(self) -> None:
         """A parameter two layers share gets gradient from both: those layers add (own methods)."""
@@ -155,39 +188,47 @@ class PlannedStep:
     # ------------------------------------------------------------------ training
     def __call__(self, x, y) -> float:
         """One training step on the batch (x, y); returns the loss (a Python float)."""
-        hooked, signature = self._survey()
-        if hooked:
+        self._follow_the_model()
+        if self.hooked:
             return self._teaching_step(x, y)
-        if signature != self.signature:
-            self._build()
         groups = self.layout.current() if self.layout is not None else []
         for p in self.to_zero:
             p.grad[...] = 0
         ws = self.workspace
-        out = self._forward(x)
-        self.output = out
-        if self.loss_kernel is None:
-            loss = self.loss_fn(out, y) if np.isfinite(out).all() else float("nan")
-        else:
-            with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported instead
+            out = self.output = self._forward(x)
+            if self.loss_kernel is None:
+                loss = self.loss_fn(out, y) if np.isfinite(out).all() else float("nan")
+            else:
                 loss = self.loss_kernel.forward(out, y, ws)
         if not np.isfinite(loss):
             raise NonFiniteLoss(loss, out)
-        dout = self.loss_kernel.backward(ws) if self.loss_kernel else self.loss_fn.backward()
+        fold = self.can_fold and self._fold_holds()
+        if self.loss_kernel is None:
+            dout = self.loss_fn.backward()
+        else:  # ∂L/∂Z, times lr when folded: every gradient below then carries it
+            dout = self.loss_kernel.backward(ws, self.optimizer.lr if fold else 1.0)
         first = self.first_learner
         for i in range(len(self.kernels) - 1, first - 1, -1):
             dout = self.kernels[i].backward(dout, ws, need_dx=i > first)
-        self._update(groups)
+        self._update(groups, fold)
         return loss
 
     def _forward(self, x):
         ws = self.workspace
-        with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported instead
-            for kernel in self.kernels:
-                x = kernel.forward(x, ws)
+        for kernel in self.kernels:
+            x = kernel.forward(x, ws)
         return x
 
-    def _update(self, groups) -> None:
+    def _fold_holds(self) -> bool:
+        """This step's hyper-parameters (a schedule or the user may have changed them) and loss
+        allow the fold: lr > 0 (u = lr·v must keep v), no weight decay, not Nesterov, the fused
+        loss (not its own methods)."""
+        hyper = self.optimizer.hyper
+        return hyper["lr"] > 0 and not hyper["weight_decay"] and not hyper["nesterov"] \
+            and not self.loss_kernel.own_methods
+
+    def _update(self, groups, fold: bool) -> None:
         opt = self.optimizer
         if self.clip_norm is not None:
             clip_grad_norm(opt.params, self.clip_norm)
@@ -195,9 +236,26 @@ class PlannedStep:
             opt.step()
             return
         opt.steps += 1  # counted first: Adam's bias correction uses the step being taken
+        if fold:
+            lr = opt.lr
+            rescale = lr if self.folded_lr is None else lr / self.folded_lr  # PyTorch's v under a new lr
+            for group in groups:
+                updates.sgd_folded(opt, group, rescale)
+                updates.flush_subnormals(opt, group)
+            if self.folded_lr is None:
+                opt.settle_later(self._unfold)  # whoever reads opt.state next gets v back
+            self.folded_lr = lr
+            return
+        if self.folded_lr is not None:
+            opt.settle()  # v again, for the rule that reads it
         for group in groups:
             self.update(opt, group)
             updates.flush_subnormals(opt, group)
+
+    def _unfold(self) -> None:
+        """The optimizer's ``settle``: the momentum held as u = lr·v back to v."""
+        updates.unfold_momentum(self.optimizer, self.folded_lr)
+        self.folded_lr = None
 
     def _teaching_step(self, x, y) -> float:
         """The plain loop (a model with forward hooks: they must see every layer's call)."""
@@ -214,7 +272,8 @@ class PlannedStep:
         modes = [(m, m.training) for _, m in self.model.named_modules()]
         self.model.eval()
         try:
-            return self._forward(x).copy()
+            with np.errstate(over="ignore", invalid="ignore"):  # as the planned step: no warnings
+                return self._forward(x).copy()
         finally:
             for m, mode in modes:
                 m.__dict__["_training"] = mode

@@ -39,6 +39,27 @@ def sgd(opt: SGD, group) -> None:
     group.data -= buf
 
 
+def sgd_folded(opt: SGD, group, rescale: float) -> None:
+    """SGD with the learning rate folded into the gradient (stretch of issue 11): the plan
+    scaled ∂L/∂Z by lr, so ``grad`` holds G = lr·g, and the momentum state holds u = lr′·v
+    (lr′ the rate it was last scaled by; ``rescale`` = lr/lr′, or lr when it holds v):
+    u ← μ·rescale·u + G = lr·(μv + g) = lr·v_new;  p ← p − u. PyTorch's rule times lr, in
+    three passes over the parameters instead of four (plain SGD: one, p ← p − G)."""
+    if opt.momentum:
+        u = group.state["momentum"]
+        u *= opt.momentum * rescale
+        u += group.grad
+        group.data -= u
+    else:
+        group.data -= group.grad
+
+
+def unfold_momentum(opt: SGD, lr: float) -> None:
+    """v = u/lr: the folded momentum (``sgd_folded``) back to PyTorch's buffer, in place."""
+    for u in opt.held_state().get("momentum", ()):
+        u /= lr
+
+
 def adam(opt: Adam, group) -> None:
     """m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  p ← p − lr·m̂/(√v̂ + ε), t = opt.steps."""
     (beta1, beta2), eps, wd, t = opt.betas, opt.eps, opt.weight_decay, opt.steps

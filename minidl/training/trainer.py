@@ -22,8 +22,6 @@ __all__ = ["Trainer", "TrainingDiverged", "first_non_finite_layer", "format_reco
 TASKS = ("classification", "regression")
 
 
-
-
 def first_non_finite_layer(model, x: np.ndarray) -> str:
     """Replay ``x`` layer by layer and describe the first layer whose output is not finite."""
     layers = list(getattr(model, "layers", [model]))
@@ -46,8 +44,9 @@ class Trainer:
         clip_norm: optional maximum global gradient norm.
         callbacks: objects with ``on_epoch_end(trainer, record)``; those that also define
             ``on_step_begin(trainer, step)`` / ``on_step_end(trainer, step)`` are called
-            around every optimizer step (at the end, the step's gradients are still in
-            the ``.grad`` arrays).
+            around every optimizer step (at the end, the step's gradients ∂L/∂p are still
+            in the ``.grad`` arrays; without such a callback a planned step may leave them
+            multiplied by the learning rate, see ``plan(fold_lr=)``).
         progress: show a tqdm bar per epoch and, unless ``log`` says otherwise, print one
             summary line per epoch (``progress=False``: silent, as Keras' ``verbose=0``).
         log: a callable that receives each summary line (default: ``print`` when
@@ -181,9 +180,13 @@ class Trainer:
 
     def _planned_step(self, xb, yb) -> tuple[float, np.ndarray]:
         made = self._plan
-        if made is None or (made.model, made.loss_fn, made.optimizer, made.clip_norm) != \
-                (self.model, self.loss_fn, self.optimizer, self.clip_norm):  # a part was replaced
-            self._plan = plan(self.model, self.loss_fn, self.optimizer, clip_norm=self.clip_norm)
+        # A callback told of each step's end may read the step's gradients: then the plan keeps
+        # ∂L/∂p in .grad instead of folding the learning rate into it (see ``plan``).
+        fold_lr = not any(hasattr(callback, "on_step_end") for callback in self.callbacks)
+        if made is None or (made.model, made.loss_fn, made.optimizer, made.clip_norm, made.fold_lr) != \
+                (self.model, self.loss_fn, self.optimizer, self.clip_norm, fold_lr):  # a part was replaced
+            self._plan = plan(self.model, self.loss_fn, self.optimizer, clip_norm=self.clip_norm,
+                              fold_lr=fold_lr)
         try:
             return self._plan(xb, yb), self._plan.output
         except NonFiniteLoss as err:

@@ -10,6 +10,8 @@ from .base import Kernel, input_of
 class ReLUKernel(Kernel):
     """H = Z ⊙ 1[Z > 0], dZ = dH ⊙ 1[Z > 0] (a one-byte mask kept between the two)."""
 
+    linear_in_dout = True
+
     def forward(self, x, ws):
         x = input_of(self.layer, x)
         self.mask = np.greater(x, 0, out=ws.array(self, "mask", x.shape, bool))
@@ -28,6 +30,7 @@ class TanhKernel(Kernel):
     """H = tanh Z, dZ = dH ⊙ (1 − H²)."""
 
     output_is_scratch = False  # backward reads H
+    linear_in_dout = True
 
     def forward(self, x, ws):
         x = input_of(self.layer, x)

@@ -30,6 +30,10 @@ class Kernel:
     """
 
     overwrites_grads = True  # False: it adds into .grad, so the step zeroes those first
+    # True: backward is linear in dout (a true vector-Jacobian product, nothing added of its
+    # own), so the plan may scale the loss's dout by the learning rate (``plan(fold_lr=)``).
+    # False, the safe default, keeps the unfolded update for a model that has this kernel.
+    linear_in_dout = False
     output_is_scratch = True  # no backward reads its output: the next kernel may write over it
     # set by the plan: whether this kernel may write over its input (forward) / dout (backward)
     input_is_scratch = dout_is_scratch = False

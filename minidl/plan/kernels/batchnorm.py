@@ -13,6 +13,8 @@ class BatchNormKernel(Kernel):
     σ⁻¹/N · (N·dx̂ − Σ dx̂ − x̂ ⊙ Σ dx̂ ⊙ x̂) with dx̂ = γ dY); running statistics updated as
     the layer updates them."""
 
+    linear_in_dout = True
+
     @property
     def output_is_scratch(self) -> bool:
         return self.layer.affine  # without γ, β the output is x̂, which backward reads

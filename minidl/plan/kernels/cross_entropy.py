@@ -42,11 +42,12 @@ class CrossEntropyKernel:
             self._arange = np.arange(n)
         return self._arange[:n]
 
-    def backward(self, ws) -> np.ndarray:
-        """∂L/∂Z = (P − Y)/N, written over P."""
+    def backward(self, ws, scale: float = 1.0) -> np.ndarray:
+        """∂L/∂Z = (P − Y)/N, written over P; times ``scale`` (the plan folds the learning rate
+        in here, in the same multiply)."""
         if self.own_methods:
             return self.loss_fn.backward()
         p = self.p
         p[self.rows, self.y] -= 1
-        p *= p.dtype.type(1 / p.shape[0])
+        p *= p.dtype.type(scale / p.shape[0])
         return p

@@ -13,6 +13,8 @@ class DenseKernel(Kernel):
     overwrite ``.grad``, and dX is skipped for the first layer (its input is data).
     An (N, ..., D) input is computed as its M = N·… rows and reshaped back, as the layer does."""
 
+    linear_in_dout = True
+
     def forward(self, x, ws):
         layer = self.layer
         W, b = layer._params["W"], layer._params["b"]  # one look-up each: this runs every step

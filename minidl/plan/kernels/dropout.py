@@ -12,6 +12,8 @@ class DropoutKernel(Kernel):
     (float32 uniforms from the layer's Generator, kept where U ≥ p), so a planned step and
     the teaching path see the same masks; the identity in evaluation mode."""
 
+    linear_in_dout = True
+
     output_is_scratch = False  # in evaluation mode its output is its input
 
     def forward(self, x, ws):

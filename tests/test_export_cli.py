@@ -93,6 +93,38 @@ def test_the_train_commands_models_export_at_their_default_sizes(tmp_path, name)
     np.testing.assert_allclose(from_net, expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["cnn", "lstm", "gru"])
+def test_the_json_rebuilds_conv_and_recurrent_networks(tmp_path, name):
+    """The architecture JSON of `--format torch` names, for each conv and recurrent layer, a
+    torch.nn class or one of the small modules with the kwargs it is built from."""
+    torch = pytest.importorskip("torch")
+    from minidl.export import save_torch
+    from minidl.export.torch_ops_conv import torch_classes as conv_classes
+    from minidl.export.torch_ops_recurrent import torch_classes as recurrent_classes
+    from minidl.nn import models
+
+    sequence = dict(steps=4, features=2, hidden=3)
+    small = {"cnn": dict(image_size=8, channels=(2, 3), hidden=4), "lstm": sequence, "gru": sequence}[name]
+    model = getattr(models, name)(rng=0, num_classes=2, **small).eval()
+    pt, json_path = save_torch(model, tmp_path / "m.pt")
+    own = {**conv_classes(torch), **recurrent_classes(torch)}
+
+    def build(spec):
+        if spec["class"] == "torch.nn.Sequential":
+            return torch.nn.Sequential(*(build(child) for child in spec["children"]))
+        if spec["class"] in own:
+            return own[spec["class"]](**spec["kwargs"])
+        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in spec["kwargs"].items()}
+        return getattr(torch.nn, spec["class"].removeprefix("torch.nn."))(**kwargs)
+
+    net = build(json.loads(json_path.read_text())["torch"])
+    net.load_state_dict(torch.load(pt, weights_only=True))
+    net.eval()
+    x = np.random.default_rng(2).standard_normal((3, 64 if name == "cnn" else 8)).astype(np.float32)
+    with torch.no_grad():
+        np.testing.assert_allclose(net(torch.from_numpy(x)).numpy(), model(x), rtol=1e-5, atol=1e-6)
+
+
 def test_bad_model_file_is_a_clear_error(tmp_path, capsys):
     bad = tmp_path / "model.npz"
     bad.write_bytes(b"not a model")

@@ -19,8 +19,9 @@ from .torch_ops import FROM_TORCH, TO_TORCH
 
 def to_torch(model: Module):
     """A ``torch.nn.Module`` in evaluation mode computing what ``model`` computes in evaluation
-    mode, with copies of its weights and buffers in its dtype (Dense → Linear, BatchNorm1d →
-    BatchNorm1d, Normalize → a small buffer-only module, ...).
+    mode, with copies of its weights and buffers in its dtype (Dense → Linear, Conv2d → Conv2d,
+    BatchNorm1d/2d → BatchNorm1d/2d, LSTM → torch.nn.LSTM inside a small ``Recurrent`` module,
+    Normalize → a small buffer-only module, ...: the tables in ``torch_ops*.py``).
 
     Example:
         >>> net = to_torch(minidl.mlp([4, 8, 3], rng=0, dtype="float64"))

@@ -21,6 +21,7 @@ import numpy as np
 from ..autodiff.dot import render_dot
 from ..autodiff.dot import to_dot as expression_to_dot
 from ..nn.memory import memory_report
+from ..nn.residual import Residual
 from ..nn.snapshot import undisturbed
 
 __all__ = ["model_to_dot", "expression_to_dot", "render"]
@@ -67,10 +68,40 @@ def model_to_dot(model, batch_size: int | None = None, input_dim: int | None = N
         fill = f', style=filled, fillcolor="{TRAINABLE}"' if trainable else ""
         lines.append(f'  n{i} [label="{_label(box)}"{fill}];')
     lines.append(f'  output [label="{_label(output_box)}", shape=oval];')
-    chain = ["input"] + [f"n{i}" for i in range(len(boxes))] + ["output"]
-    lines += [f"  {a} -> {b};" for a, b in zip(chain[:-1], chain[1:], strict=True)]
+    lines += _edges(residual_spans(model), len(boxes))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def residual_spans(model) -> list[tuple[int, int]]:
+    """(first, last) leaf index of each ``Residual`` in ``model``, leaves counted in
+    ``named_modules`` order (the order ``layer_boxes`` draws them)."""
+    leaf_names = [name for name, m in model.named_modules() if not any(m.children())]
+    spans = []
+    for name, module in model.named_modules():
+        if isinstance(module, Residual):
+            inside = [i for i, leaf in enumerate(leaf_names)
+                      if not name or leaf == name or leaf.startswith(name + ".")]
+            if inside:
+                spans.append((inside[0], inside[-1]))
+    return spans
+
+
+def _edges(spans: list[tuple[int, int]], count: int) -> list[str]:
+    """The chain input → n0 → … → output, with a ``+`` node after each residual's last layer
+    that the residual's input reaches by a dashed skip edge: Y = X + f(X) drawn as it is."""
+    lines, feeds, current = [], {}, "input"
+    for i in range(count):
+        feeds[i] = current  # what leaf i reads: the input of any residual that starts here
+        lines.append(f"  {current} -> n{i};")
+        current = f"n{i}"
+        # residuals ending here, the innermost (latest start) first
+        for j, (first, _) in sorted((s for s in enumerate(spans) if s[1][1] == i), key=lambda s: -s[1][0]):
+            lines += [f'  add{j} [label="+", shape=circle];', f"  {current} -> add{j};",
+                      f'  {feeds[first]} -> add{j} [style=dashed, label="skip"];']
+            current = f"add{j}"
+    lines.append(f"  {current} -> output;")
+    return lines
 
 
 def layer_boxes(model, batch_size: int | None = None, input_dim: int | None = None):

@@ -114,3 +114,14 @@ def test_the_layer_picture_draws_each_residual_around_the_shapes_inside_it():
     assert "MultiHeadAttention" in labels["n3"] and "out (N, 16, 64)" in labels["n3"]
     assert "GELU" in labels["n6"] and "out (N, 16, 128)" in labels["n6"]  # inside the MLP residual
     assert len({b for _, b in chain}) == len(chain)  # a chain plus skips: every node entered once
+
+
+def test_the_matplotlib_layer_picture_draws_the_residuals_too(tmp_path):
+    pytest.importorskip("matplotlib")
+    from minidl.viz.graphs import residual_spans
+    from minidl.viz.layer_plot import draw_layer_graph
+
+    model = vit(rng=0)
+    assert residual_spans(model) == [(2, 3), (4, 7), (8, 9), (10, 13)]  # leaf indices per block
+    draw_layer_graph(model, tmp_path / "vit.png", input_dim=784)
+    assert (tmp_path / "vit.png").stat().st_size > 10_000

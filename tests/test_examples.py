@@ -122,3 +122,9 @@ def test_implicit_ridge_lesson_agrees_three_ways(capsys):
                                         "--theta-step", "5"]) == 0
     out = capsys.readouterr().out
     assert "central differences" in out and "unrolled, 300 steps" in out
+
+
+def test_discrete_gradients_lesson_finds_reinforce_unbiased(capsys):
+    assert load("discrete_gradients").main(["--seeds", "300"]) == 0
+    out = capsys.readouterr().out
+    assert "REINFORCE (no baseline, leave-one-out) within 4 SE of the exact gradient: True" in out

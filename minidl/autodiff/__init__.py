@@ -3,7 +3,8 @@
 Reverse mode (`Tensor.backward`, `grad`, `value_and_grad`, `vjp`), forward mode with dual
 numbers (`jvp`), Hessian-vector products (`hvp`), whole Jacobians and Hessians, third and
 higher derivatives by nesting (`nth_derivative`, `third_order_product`), gradients through
-an optimum (`implicit_grad`) and DOT pictures of graphs (`to_dot`).
+an optimum (`implicit_grad`), gradient estimators for discrete samples (`straight_through`,
+`score_function`) and DOT pictures of graphs (`to_dot`).
 It imports no other minidl module, and no layer imports it: it is the independent second
 opinion on every hand-written backward.
 
@@ -15,6 +16,7 @@ opinion on every hand-written backward.
 """
 
 from .dot import render_dot, to_dot
+from .estimators import bernoulli_log_prob, bernoulli_straight_through, score_function, straight_through
 from .forward import jvp
 from .functional import grad, value_and_grad, vjp
 from .graph import backprop
@@ -28,4 +30,5 @@ from .tensor import Tensor
 __all__ = ["Tensor", "no_grad", "is_grad_enabled", "grad", "value_and_grad", "vjp", "jvp",
            "hvp", "hvp_reverse", "hvp_finite", "gauss_newton_product", "jacobian", "hessian",
            "nth_derivative", "third_order_product", "third_directional", "third_derivative_tensor",
-           "conjugate_gradient", "implicit_grad", "backprop", "to_dot", "render_dot"]
+           "conjugate_gradient", "implicit_grad", "straight_through", "bernoulli_straight_through",
+           "bernoulli_log_prob", "score_function", "backprop", "to_dot", "render_dot"]

@@ -3,6 +3,8 @@ few numpy calls for the whole model; the optimizer's state laid out the same way
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 
@@ -74,6 +76,6 @@ class Layout:
 
     def current(self) -> list[Group]:
         now = self._current_arrays()
-        if len(now) != len(self._arrays) or any(a is not b for a, b in zip(now, self._arrays)):
+        if len(now) != len(self._arrays) or not all(map(operator.is_, now, self._arrays)):
             self.arrange()
         return self.groups

@@ -100,6 +100,9 @@ def torch_twin(x, y, batch_size, dtype, seed, threads):
             loss = loss_fn(net(torch.from_numpy(xb)), torch.from_numpy(yb))
             loss.backward()
             optimizer.step()
+    # in minidl's order and layouts: a Linear's weight is Dense's W transposed
+    run.weights = lambda: [p.detach().numpy().T if p.ndim == 2 else p.detach().numpy()
+                           for p in net.parameters()]
     return run
 
 

@@ -61,7 +61,7 @@ class MaxPool2dKernel(_PoolKernel):
         ho, wo = self.out_hw
         s = self.layer.stride
         yh = out.transpose(0, 2, 3, 1)  # (N, H', W', C)
-        which = ws.array(self, "which", yh.shape, np.uint8)
+        which, offered = (ws.array(self, name, yh.shape, np.uint8) for name in ("which", "offered"))
         beats = ws.array(self, "beats", yh.shape, bool)
         offsets = _offsets(self.layer)
         yh[...] = slab(xh, *offsets[0], ho, wo, s)
@@ -69,7 +69,9 @@ class MaxPool2dKernel(_PoolKernel):
         for index, (k, l) in enumerate(offsets[1:], start=1):  # noqa: E741
             pixels = slab(xh, k, l, ho, wo, s)
             np.greater(pixels, yh, out=beats)
-            np.copyto(which, index, where=beats)
+            # which ← index where this offset beats the maximum so far: as the offsets only
+            # grow, that is max(which, index·beats) (np.copyto(..., where=) is ~100× slower)
+            np.maximum(which, np.multiply(beats, np.uint8(index), out=offered), out=which)
             np.maximum(yh, pixels, out=yh)  # (a NaN is kept, so the loss reports it)
         self.which, self.beats = which, beats
         return out
@@ -84,7 +86,7 @@ class MaxPool2dKernel(_PoolKernel):
         dx = self._dx(ws, dy.dtype)
         won, scratch = self.beats, ws.array(self, "scratch", dy.shape, dy.dtype)
         for index, (k, l) in enumerate(_offsets(self.layer)):  # noqa: E741
-            np.equal(self.which, index, out=won)
+            np.equal(self.which, np.uint8(index), out=won)
             if self.tiles:
                 np.multiply(dy, won, out=slab(dx, k, l, ho, wo, s))
             else:

@@ -105,6 +105,7 @@ def test_onnx_runtime_matches_each_layer(tmp_path, name):
 
 
 def test_onnx_runtime_matches_the_cnn_on_raw_rows(tmp_path):
+    pytest.importorskip("onnx")
     model = small_cnn("float32")
     path = to_onnx(model, tmp_path / "cnn.onnx")
     for n in (1, 5):
@@ -228,6 +229,8 @@ def test_a_layer_with_no_mapping_is_named(tmp_path):
 @pytest.fixture(scope="module")
 def trained_cnn_run(tmp_path_factory):
     """`minidl train --model cnn` on a little of the shipped Fashion-MNIST, for one epoch."""
+    pytest.importorskip("onnxruntime")  # the test needs both: without them, train nothing
+    pytest.importorskip("torch")
     out = tmp_path_factory.mktemp("cnn_run")
     argv = ["train", "--model", "cnn", "--limit-train", "128", "--limit-test", "32", "--epochs", "1",
             "--quiet", "--out", str(out)]

@@ -80,6 +80,7 @@ def test_onnx_runtime_matches_a_language_model_on_int64_ids(tmp_path):
 
 @pytest.mark.parametrize("name", ["lstm", "gru", "rnn"])
 def test_onnx_runtime_matches_the_sequence_classifiers(tmp_path, name):
+    pytest.importorskip("onnx")
     model = sequence_classifier(name, "float32").eval()
     path = to_onnx(model, tmp_path / f"{name}.onnx")
     x = np.random.default_rng(0).uniform(0, 255, (4, 5 * D)).astype(np.float32)
@@ -172,6 +173,8 @@ def test_onnx_input_shape_is_read_off_the_first_recurrent_layer(tmp_path):
 @pytest.fixture(scope="module")
 def trained_lstm_run(tmp_path_factory):
     """`minidl train --model lstm` on a little of the shipped Fashion-MNIST, for one epoch."""
+    pytest.importorskip("onnxruntime")  # the test needs both: without them, train nothing
+    pytest.importorskip("torch")
     out = tmp_path_factory.mktemp("lstm_run")
     argv = ["train", "--model", "lstm", "--limit-train", "64", "--limit-test", "32", "--epochs", "1",
             "--quiet", "--out", str(out)]

@@ -11,22 +11,24 @@ Three tables:
    ∇³f, n(n + 1)/2 such products — and, for a polynomial in three variables, against the
    number worked out by hand.
 
-Times are medians of interleaved rounds (minidl/bench/runner.py) on whatever machine this
-is, shared or not: read the ratios, not the seconds.
+Costs are ratios to one evaluation of f (recording its graph), the median over interleaved
+rounds (f, then each contestant, round after round, as in minidl/bench/runner.py) of this
+process's CPU time, not the wall clock: on a shared machine the other processes' load then
+barely moves them.
 
-    python examples/higher_order.py [--repeats 5] [--sizes 4 16 64]
+    python examples/higher_order.py [--repeats 9] [--sizes 4 16 64]
 """
 
 import argparse
 import os
 import statistics
+import time
 
 import numpy as np
 
 from minidl.autodiff import Tensor, backprop
 from minidl.autodiff.graph import topo_order
 from minidl.autodiff.higher_order import nth_derivative, third_derivative_tensor, third_directional
-from minidl.bench.runner import interleave
 
 
 def sigmoid(x):
@@ -58,6 +60,26 @@ def accuracy_table():
     return worst
 
 
+F_CALLS = 20  # f alone is quick: time 20 calls and divide, so the timer's noise stays small
+
+
+def cost_in_f(f, x, contestants, repeats):
+    """{name: CPU time of one call / CPU time of one f(x)}, medians of per-round ratios."""
+    def many_f():
+        for _ in range(F_CALLS):
+            f(Tensor(x, requires_grad=True))
+
+    runs = {"f": many_f, **contestants}
+    seconds = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            started = time.process_time()
+            run()
+            seconds[name].append(time.process_time() - started)
+    return {name: F_CALLS * statistics.median(t / r for t, r in zip(seconds[name], seconds["f"], strict=True))
+            for name in contestants}
+
+
 def derivative_graph(x, order):
     """The k-th derivative of tanh at x as a Tensor still on its recorded graph."""
     leaf = Tensor(x, requires_grad=True)
@@ -71,14 +93,12 @@ def cost_table(repeats):
     print("\n2. the k-th derivative of tanh on 1000 points: k nested sweeps")
     x = np.linspace(-2.0, 2.0, 1000)
     orders = range(1, 6)
-    contestants = {0: lambda: Tensor(x, requires_grad=True).tanh()}
-    contestants.update({k: (lambda k=k: nth_derivative(lambda z: z.tanh(), k)(x)) for k in orders})
-    times = interleave(contestants, repeats)
-    print(f"{'order k':>8}  {'graph nodes':>11}  {'time / f':>9}")
+    costs = cost_in_f(lambda z: z.tanh(), x, {
+        k: (lambda k=k: nth_derivative(lambda z: z.tanh(), k)(x)) for k in orders}, repeats)
+    print(f"{'order k':>8}  {'graph nodes':>11}  {'cost / f':>9}")
     for k in orders:
         nodes = len(topo_order(derivative_graph(x, k), grad_only=False))
-        ratio = statistics.median(t / r for t, r in zip(times[k], times[0], strict=True))
-        print(f"{k:>8}  {nodes:>11}  {ratio:>9.1f}")
+        print(f"{k:>8}  {nodes:>11}  {costs[k]:>9.1f}")
     # tanh⁽⁵⁾ = 8(1 − t²)(2 − 15t² + 15t⁴), t = tanh x: the derivative of the fourth,
     # 8t(1 − t²)(2 − 3t²) = 8(2t − 5t³ + 3t⁵), times t' = 1 − t²
     t = np.tanh(x)
@@ -98,22 +118,17 @@ def directional_table(sizes, repeats):
         def f(z, w=w):
             return (w @ z).tanh().sum() * (z * z).sum()
 
-        contestants = {"f": lambda f=f, x=x: f(Tensor(x, requires_grad=True)),
-                       "directional": lambda f=f, x=x, v=v: third_directional(f, x, v)}
+        contestants = {"directional": lambda f=f, x=x, v=v: third_directional(f, x, v)}
         whole = n <= 16  # n(n + 1)/2 products: 2,080 of them at n = 64
         if whole:
             contestants["tensor"] = lambda f=f, x=x: third_derivative_tensor(f, x)
-        times = interleave(contestants, repeats)
-
-        def ratio(name, times=times):
-            return statistics.median(t / r for t, r in zip(times[name], times["f"], strict=True))
-
+        costs = cost_in_f(f, x, contestants, repeats)
         if whole:
             tensor = third_derivative_tensor(f, x)
             gap = abs(float(np.einsum("ijk,i,j,k->", tensor, v, v, v)) - third_directional(f, x, v))
-            print(f"{n:>5}  {ratio('directional'):>15.1f}  {ratio('tensor'):>16.1f}  {gap:>24.1e}")
+            print(f"{n:>5}  {costs['directional']:>15.1f}  {costs['tensor']:>16.1f}  {gap:>24.1e}")
         else:
-            print(f"{n:>5}  {ratio('directional'):>15.1f}  {'(not run)':>16}  {'':>24}")
+            print(f"{n:>5}  {costs['directional']:>15.1f}  {'(not run)':>16}  {'':>24}")
 
     # p(x, y, z) = x²y + y³z + xyz + x⁴ along v = (a, b, c): D³p[v,v,v] is 6 × the t³
     # coefficient of p(point + t v), worked out term by term below
@@ -133,7 +148,7 @@ def directional_table(sizes, repeats):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5, help="interleaved timing rounds")
+    parser.add_argument("--repeats", type=int, default=9, help="interleaved timing rounds")
     parser.add_argument("--sizes", type=int, nargs="+", default=[4, 16, 64],
                         help="input sizes n for the directional-derivative table")
     args = parser.parse_args(argv)

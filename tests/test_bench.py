@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from minidl.bench import contestants
-from minidl.bench.runner import format_table, interleave, summarise
+from minidl.bench.runner import check_targets, format_table, format_targets, interleave, summarise
 from minidl.cli import main
 from minidl.plan import updates
 
@@ -18,7 +18,8 @@ def test_bench_quick_prints_the_tables(capsys):
     assert main(["bench", "--quick", "--synthetic", "--no-torch", "--hidden", "32"]) == 0
     out = capsys.readouterr().out
     for text in (*EPOCH_NAMES, "one training epoch", "× gemm", "× numpy", "× planned", "× teaching",
-                 "micrograd demo", "scalar ÷ this", "memory at batch size 128", "peak RSS"):
+                 "micrograd demo", "scalar ÷ this", "memory at batch size 128", "peak RSS",
+                 "targets", "planned ÷ numpy", "plan-loop ÷ numpy", "engine ÷ teaching"):
         assert text in out
 
 
@@ -30,6 +31,8 @@ def test_bench_json(capsys):
     assert all(r["median_s"] > 0 and ratios <= set(r) for r in result["epoch"])
     assert not any("vs_torch" in r for r in result["epoch"])  # --no-torch: no column for it
     assert result["machine"]["blas"] and result["setup"]["sizes"] == [784, 16, 10]
+    assert {(t["name"], t["reference"]) for t in result["targets"]} == {
+        ("planned", "numpy"), ("plan-loop", "numpy"), ("teaching", "planned"), ("engine", "teaching")}
 
 
 def test_bench_rejects_bad_values(capsys):
@@ -73,3 +76,12 @@ def test_ratios_pair_the_rounds_so_a_slow_spell_cancels():
     assert rows[0]["vs_b"] == 2.0  # the median of 2, 2, 2.2; the medians' ratio would say 2.2
     unpaired = summarise({"a": [2.0, 4.0, 3.0], "b": [1.0, 2.0]}, 1, {"b": "b"})
     assert unpaired[0]["vs_b"] == 3.0 / 1.5  # different round counts: the medians' ratio
+
+
+def test_targets_are_checked_against_the_paired_ratios_and_absent_references_skipped():
+    rows = summarise({"a": [0.9, 9.0, 1.1], "b": [1.0, 10.0, 1.0]}, 1, {"b": "b"})
+    checked = check_targets(rows, [("a", "b", 1.0), ("b", "b", 0.5), ("a", "torch", 0.8)])
+    assert [(t["name"], t["reference"], t["met"]) for t in checked] == [("a", "b", True), ("b", "b", False)]
+    assert checked[0]["ratio"] == pytest.approx(0.9)
+    text = format_targets(checked)
+    assert "a ÷ b  0.90 ≤ 1.00  met" in text and "b ÷ b  1.00 ≤ 0.50  not met" in text

@@ -238,5 +238,10 @@ def torch_path(x, y, sizes, batch_size, dtype, seed, threads):
     return run_epoch
 
 
+# The speed targets of issue 11 on this MLP: (contestant, reference, the most its time may be
+# as a multiple of the reference's). ``minidl bench`` prints each with what it measured.
+TARGETS = [("planned", "numpy", 1.0), ("planned", "torch", 0.8), ("plan-loop", "numpy", 1.0),
+           ("plan-loop", "torch", 0.8), ("teaching", "planned", 1.5), ("engine", "teaching", 1.5)]
+
 EPOCH = {"planned": planned_trainer, "teaching": teaching_trainer, "plan-loop": plan_loop,
          "engine": engine_path, "numpy": numpy_inline, "gemm": gemm_bound}

@@ -72,6 +72,30 @@ def format_table(rows: list[dict], title: str, unit: str = "s/epoch") -> str:
     return "\n".join(out)
 
 
+def check_targets(rows: list[dict], targets: list[tuple]) -> list[dict]:
+    """Each ``(name, reference, at_most)`` target whose two contestants both ran, with the
+    ratio measured in ``rows`` (``vs_<reference>``, from :func:`summarise`) and whether it held."""
+    by_name = {row["name"]: row for row in rows}
+    checked = []
+    for name, reference, at_most in targets:
+        ratio = by_name.get(name, {}).get(f"vs_{reference}")
+        if ratio is not None:
+            checked.append({"name": name, "reference": reference, "at_most": at_most,
+                            "ratio": ratio, "met": ratio <= at_most})
+    return checked
+
+
+def format_targets(checked: list[dict]) -> str:
+    """The checked targets, one line each: ``planned ÷ numpy  0.97 ≤ 1.00  met``."""
+    width = max((len(f"{t['name']} ÷ {t['reference']}") for t in checked), default=0)
+    lines = ["targets (time ÷ reference's time, round by round)"]
+    for t in checked:
+        label = f"{t['name']} ÷ {t['reference']}".ljust(width)
+        verdict = "met" if t["met"] else "not met"
+        lines.append(f"{label}  {_ratio(t['ratio'])} ≤ {t['at_most']:.2f}  {verdict}")
+    return "\n".join(lines)
+
+
 def _ratio(value: float) -> str:
     """Two decimals, or a whole number with separators once decimals say nothing."""
     return f"{value:,.0f}" if value >= 100 else f"{value:.2f}"

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..bench import contestants, micro
 from ..bench.models import BENCH_MODULES, bench_model
-from ..bench.runner import format_table, interleave, summarise
+from ..bench.runner import check_targets, format_table, format_targets, interleave, summarise
 from ..data import DataError, load_dataset
 from ..nn.memory import memory_report
 from ..nn.models import mlp
@@ -108,6 +108,7 @@ def run(args, parser) -> int:
     if use_torch:
         runs["torch"] = contestants.torch_path(x, y, sizes, args.batch_size, args.dtype, args.seed, threads)
     epoch_rows = summarise(interleave(runs, repeats, warmup), len(x), EPOCH_REFERENCES)
+    targets = check_targets(epoch_rows, contestants.TARGETS)
 
     # the micrograd demo: one full-batch step
     steps = {"scalar": micro.scalar_step(args.seed), "engine": micro.engine_step(args.seed)}
@@ -127,7 +128,7 @@ def run(args, parser) -> int:
              "samples_per_epoch": len(x), "repeats": repeats,
              "data": "synthetic" if args.synthetic else "fashion-mnist"}
     if args.json:
-        print(json.dumps({"machine": machine, "setup": setup, "epoch": epoch_rows,
+        print(json.dumps({"machine": machine, "setup": setup, "epoch": epoch_rows, "targets": targets,
                           "micro_step": micro_rows, "memory": {
                               "cached_bytes": memory.cached_bytes, "parameter_bytes": memory.parameter_bytes,
                               "optimizer_bytes": memory.optimizer_bytes, "peak_rss_mib": peak_rss_mib}}))
@@ -137,6 +138,8 @@ def run(args, parser) -> int:
           f"{len(x):,} samples per epoch ({setup['data']}), SGD lr 0.1 momentum 0.9, "
           f"{repeats} interleaved rounds\n")
     print(format_table(epoch_rows, "one training epoch"))
+    print()
+    print(format_targets(targets))
     print()
     print(format_table(micro_rows, "micrograd demo: one full-batch step, MLP 2-16-16-1, 100 points",
                        unit="s/step"))

@@ -1,6 +1,8 @@
 """The optimizers' rules fused over a whole layout group: a few numpy calls per step, no
 allocation, in the same order of operations as ``SGD.step`` / ``Adam.step`` (so float64
-and float32 results agree bit for bit), plus subnormal flushing."""
+and float32 results agree bit for bit), plus subnormal flushing. ``sgd_folded`` is SGD
+with the learning rate already in the gradient: the same rule rearranged, one pass fewer,
+equal to rounding (not bit for bit)."""
 
 from __future__ import annotations
 

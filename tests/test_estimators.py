@@ -147,3 +147,32 @@ def test_score_function_errors_name_what_was_expected():
         score_function(bernoulli_log_prob, 0.0, b[:1], f(b[:1]), "leave_one_out")
     with pytest.raises(ValueError, match=r"log_prob returned shape \(3,\) but values have shape \(2,\)"):
         score_function(bernoulli_log_prob, 0.0, b, f(b[:2]))
+
+
+@settings(max_examples=10, deadline=None)
+@given(shape=st.sampled_from([(), (3,), (2, 3)]), seed=st.integers(0, 2**16))
+def test_straight_through_gradient_is_the_upstream_one_over_shapes(shape, seed):
+    rng = np.random.default_rng(seed)
+    soft, upstream = rng.random(shape), rng.standard_normal(shape)
+    soft_t = Tensor(soft, requires_grad=True)
+    y = straight_through(soft_t.sigmoid(), np.round(soft))       # ∂y/∂soft := σ'(soft)
+    (gradient,) = backprop(y, [soft_t], grad=upstream)
+    np.testing.assert_allclose(gradient.data, upstream * sigmoid(soft) * (1 - sigmoid(soft)),
+                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(y.data, np.round(soft))
+
+
+@settings(max_examples=10, deadline=None)
+@given(n=st.integers(2, 6), k=st.integers(1, 4), baseline=st.sampled_from(["none", "leave_one_out"]),
+       seed=st.integers(0, 2**16))
+def test_score_function_with_one_coin_per_entry_of_theta(n, k, baseline, seed):
+    # θ of shape (K,), samples (N, K): ∇θ log p(b) = b − σ(θ), each coin's terms averaged over N
+    rng = np.random.default_rng(seed)
+    theta, targets = rng.standard_normal(k), rng.random(k)
+    b = (rng.random((n, k)) < sigmoid(theta)).astype(float)
+    values = (b - targets) ** 2                                    # (N, K)
+    c = 0.0 if baseline == "none" else (values.sum(axis=0) - values) / (n - 1)
+    expected = ((values - c) * (b - sigmoid(theta))).mean(axis=0)
+    got = score_function(bernoulli_log_prob, theta, b, values, baseline)
+    assert got.shape == (k,)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)

@@ -46,9 +46,10 @@ def hidden_only(state):
     return state[0] if isinstance(state, tuple) else state
 
 
-def hidden_gradients(cell, head, x, y) -> tuple[np.ndarray, list, list]:
-    """(T + 1, N) per-image ‖∂ℓ/∂h_t‖ for t = 0 … T, with the states h_0 … h_T and the
-    gradients ∂L/∂h_0 … ∂L/∂h_T themselves (for the check).
+def hidden_gradients(cell, head, x, y):
+    """Per-image ‖∂ℓ/∂h_t‖ for t = 0 … T, (T + 1, N), and for the LSTM ‖∂ℓ/∂c_t‖ for
+    t = 0 … T − 1, (T, N) (else None); with the states h_0 … h_T and the gradients
+    ∂L/∂h_0 … ∂L/∂h_T themselves, for the check.
 
     The loss is the batch mean, so each row of ∂L/∂h_t is ∂ℓ_n/∂h_t / N: multiplied back by N.
     """
@@ -58,17 +59,20 @@ def hidden_gradients(cell, head, x, y) -> tuple[np.ndarray, list, list]:
     for t in range(t_len):
         cell.forward(x[:, t:t + 1], states[-1])
         states.append(cell.final_state)
-    grads = []
+    grads, cell_grads = [], []
     for t in range(t_len):
         loss(head(cell.forward(x[:, t:], states[t])), y)   # rows t + 1 … T from the state at t
         cell.backward(head.backward(loss.backward()))
         grads.append(hidden_only(cell.dstate) * n)
+        if isinstance(cell.dstate, tuple):
+            cell_grads.append(cell.dstate[1] * n)
     loss(head(hidden_only(states[-1])), y)                 # t = T: straight from the head
     grads.append(head.backward(loss.backward()) * n)
     cell.zero_grad()
     head.zero_grad()
     hs = [np.zeros_like(grads[0])] + [hidden_only(s) for s in states[1:]]
-    return np.array([np.linalg.norm(g, axis=1) for g in grads]), hs, grads
+    c_norms = np.array([np.linalg.norm(g, axis=1) for g in cell_grads]) if cell_grads else None
+    return np.array([np.linalg.norm(g, axis=1) for g in grads]), c_norms, hs, grads
 
 
 def rnn_recurrence_error(cell, hs, grads) -> float:
@@ -102,19 +106,19 @@ def accuracy(cell, head, x, y) -> float:
 
 
 def print_table(curves: dict, steps: int) -> None:
-    """‖∂ℓ/∂h_t‖ per cell, at init and trained, every other step, then the t = 0 / t = T ratios."""
-    names = list(CELLS)
-    print(f"\nmean ‖∂ℓ/∂h_t‖ (loss at the last step, T = {ROWS})")
-    print("|  t | " + " | ".join(f"{n} init" for n in names) + " | "
-          + " | ".join(f"{n} trained" for n in names) + " |")
-    print("|---:|" + "---:|" * (2 * len(names)))
+    """‖∂ℓ/∂h_t‖ per cell (and the LSTM's ‖∂ℓ/∂c_t‖), at init and trained, every other step,
+    then the t = 0 / t = T ratios (t = T − 1 for c, which the head does not reach directly)."""
+    names = ["RNN", "LSTM", "LSTM c", "GRU"]
+    stages = [(n, stage) for stage in ("init", "trained") for n in names]
+    print(f"\nmean ‖∂ℓ/∂h_t‖ (and the LSTM's ‖∂ℓ/∂c_t‖), loss at the last step, T = {ROWS}")
+    print("|  t | " + " | ".join(f"{n} {stage}" for n, stage in stages) + " |")
+    print("|---:|" + "---:|" * len(stages))
     for t in range(ROWS, -1, -2):
-        cells = [curves[(n, stage)][t] for stage in ("init", "trained") for n in names]
-        print(f"| {t:2d} | " + " | ".join(f"{c:.1e}" for c in cells) + " |")
-    ratios = [curves[(n, stage)][0] / curves[(n, stage)][ROWS]
-              for stage in ("init", "trained") for n in names]
-    print("| t=0 / t=T | " + " | ".join(f"{r:.1e}" for r in ratios) + " |")
-    print(f"(trained = after {steps} Adam steps)")
+        cells = [f"{curves[k][t]:.1e}" if t < len(curves[k]) else "—" for k in stages]
+        print(f"| {t:2d} | " + " | ".join(cells) + " |")
+    ratios = [curves[k][0] / curves[k][-1] for k in stages]
+    print("| t=0 / last | " + " | ".join(f"{r:.1e}" for r in ratios) + " |")
+    print(f"(trained = after {steps} Adam steps; the LSTM's c_t gradient is measured for t < T)")
 
 
 def plot(curves: dict, steps: int, path: Path) -> None:
@@ -126,8 +130,11 @@ def plot(curves: dict, steps: int, path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     titles = ("at initialisation", f"after {steps} Adam steps")
     for ax, stage, title in zip(axes, ("init", "trained"), titles):
-        for name in CELLS:
-            ax.semilogy(range(ROWS + 1), curves[(name, stage)], marker="o", markersize=3, label=name)
+        for name in ("RNN", "LSTM", "LSTM c", "GRU"):
+            curve = curves[(name, stage)]
+            label = "LSTM ‖∂ℓ/∂c_t‖" if name == "LSTM c" else name
+            ax.semilogy(range(len(curve)), curve, marker="o", markersize=3, label=label,
+                        linestyle="--" if name == "LSTM c" else "-")
         ax.set_title(f"‖∂ℓ/∂h_t‖ {title}")
         ax.set_xlabel("step t (the loss is at t = 28)")
         ax.grid(True, which="both", alpha=0.3)
@@ -163,8 +170,10 @@ def main(argv=None) -> int:
         for stage in ("init", "trained"):
             if stage == "trained":
                 train(cell, head, ds, steps=args.steps, batch_size=args.batch_size, lr=args.lr, rng=rng)
-            norms, hs, grads = hidden_gradients(cell, head, x_m, y_m)
+            norms, c_norms, hs, grads = hidden_gradients(cell, head, x_m, y_m)
             curves[(name, stage)] = norms.mean(axis=1)
+            if c_norms is not None:
+                curves[("LSTM c", stage)] = c_norms.mean(axis=1)
             if name == "RNN":
                 gaps.append(rnn_recurrence_error(cell, hs, grads))
             print(f"  {name:4s} {stage:7s}: accuracy {accuracy(cell, head, x_m, y_m):.3f}")

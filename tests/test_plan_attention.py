@@ -142,6 +142,14 @@ def test_residual_and_tokenwise_are_opened_up_to_planned_kernels():
     assert [type(k).__name__ for k in mlp] == ["DenseKernel", "GELUKernel", "DenseKernel"]
 
 
+def test_a_residual_around_nothing_runs_its_own_methods():
+    model = Sequential(Dense(E, E, rng=0), Residual(Sequential()), *tokens_head("float32"))
+    step = plan(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
+    assert isinstance(step.kernels[1], OwnMethods)
+    x, y = next(batches("blocks", "float32"))
+    assert np.isfinite(step(x, y))
+
+
 def test_a_layer_inside_a_residual_that_shares_a_parameter_runs_its_own_methods():
     def build():
         first, second = Dense(E, E, rng=0, dtype="float64"), Dense(E, E, rng=1, dtype="float64")

@@ -15,6 +15,12 @@ class ContainerKernel(Kernel):
         super().__init__(layer)
         self.chain = Chain(layer.module)
 
+    @classmethod
+    def supports(cls, layer) -> bool:
+        from ..planner import leaf_layers  # the planner imports the registry: imported here
+
+        return bool(leaf_layers(layer.module))  # an empty Sequential inside: its own methods
+
     @property
     def overwrites_grads(self) -> bool:
         return self.chain.overwrites_grads

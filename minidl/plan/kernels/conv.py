@@ -1,14 +1,16 @@
-"""Planned Conv2d: im2col by slab copies, one GEMM each for Z, dW and the dX columns.
+"""Planned Conv2d: im2col by slab copies, one GEMM each for Z and dW, dX offset by offset.
 
 The layer's correlation sum (convolution.md §1) as one matrix product, channels last:
 
     cols[(n,i,j), (k,l,c)] = Xp[n, s·i + d·k, s·j + d·l, c]        (N·H'·W', KH·KW·C)
     Wm[(k,l,c), f]         = W[f, c, k, l]                          (KH·KW·C, F)
-    Z = cols Wm + b,  dWm = colsᵀ dZ,  db = Σ_rows dZ,  dcols = dZ Wmᵀ
+    Z = cols Wm + b,  dWm = colsᵀ dZ,  db = Σ_rows dZ,
+    dXp[n, s·i + d·k, s·j + d·l, c] += (dZ Wm[k,l]ᵀ)[(n,i,j), c]   for each offset (k, l)
 
-and col2im, the adjoint of the gather, adds dcols back onto dXp. Both im2col and col2im
-walk the KH·KW kernel offsets, each moving one strided slab of the whole batch at once
-(no fancy indexing, no per-pixel loop), so the copies cost KH·KW numpy calls per step.
+The last line is col2im of dcols = dZ Wmᵀ written one kernel offset at a time, so that
+each slab add reads a contiguous block. im2col copies one strided slab of the whole batch
+per kernel row (each window row's KW·C values are one run in Xp) or, dilated, per offset:
+no fancy indexing and no per-pixel loop.
 """
 
 from __future__ import annotations
@@ -46,9 +48,18 @@ class Conv2dKernel(Kernel):
         else:
             xp = xh
         cols = ws.array(self, "cols", (n, ho, wo, kh, kw, c), layer.dtype)
-        for k in range(kh):
-            for l in range(kw):  # noqa: E741  (l is the kernel column, as in the derivation)
-                cols[:, :, :, k, l] = slab(xp, k, l, ho, wo, s, d)
+        if d == 1:  # a window row's KW pixels × C channels are contiguous in Xp: copy them as one run
+            for k in range(kh):
+                rows = xp[:, k:k + s * (ho - 1) + 1:s]
+                st = rows.strides
+                # (the run's own stride is the item size: numpy's contiguity lets a size-1 axis,
+                # here C = 1 of a first layer, carry any stride)
+                cols[:, :, :, k].reshape(n, ho, wo, kw * c)[...] = np.lib.stride_tricks.as_strided(
+                    rows, (n, ho, wo, kw * c), (st[0], st[1], s * st[2], rows.itemsize), writeable=False)
+        else:
+            for k in range(kh):
+                for l in range(kw):  # noqa: E741  (l is the kernel column, as in the derivation)
+                    cols[:, :, :, k, l] = slab(xp, k, l, ho, wo, s, d)
         wm = ws.array(self, "wm", (kh, kw, c, layer.out_channels), layer.dtype)
         np.copyto(wm, W.data.transpose(2, 3, 1, 0))  # Wm[(k,l,c), f] = W[f,c,k,l]
         z = channels_last(ws, self, "z", (n, layer.out_channels, ho, wo), layer.dtype)
@@ -73,12 +84,16 @@ class Conv2dKernel(Kernel):
         np.einsum("nf->f", dz, out=b.grad)  # db (np.add.reduce over many narrow rows is slow)
         if not need_dx:
             return None
-        np.matmul(dz, wm.reshape(-1, f).T, out=cols2)  # dcols, over the columns dW has read
         s, p, d = layer.stride, layer.padding, getattr(layer, "dilation", 1)
         dxp = ws.array(self, "dxp", self.padded_shape, layer.dtype)
         dxp[...] = 0
+        # dcols one kernel offset at a time: dcols[:, k, l] = dZ Wm[k, l]ᵀ, then added onto its
+        # slab. The same products as one dZ Wmᵀ, but each add reads a contiguous (N, H', W', C)
+        # block (measured ~2× faster for the CLI's CNN than one GEMM and a strided col2im).
+        dcols = ws.array(self, "dcols", (n * ho * wo, c), layer.dtype)
         for k in range(kh):
             for l in range(kw):  # noqa: E741
-                slab(dxp, k, l, ho, wo, s, d)[...] += cols[:, :, :, k, l]
+                np.matmul(dz, wm[k, l].T, out=dcols)
+                slab(dxp, k, l, ho, wo, s, d)[...] += dcols.reshape(n, ho, wo, c)
         _, _, h, w = self.input_shape
         return dxp[:, p:p + h, p:p + w].transpose(0, 3, 1, 2)  # (N, C, H, W), channels last

@@ -158,8 +158,7 @@ class PlannedStep:
             pending.extend(child for _, child in module.children())
         hooked = any(m.__dict__.get("_forward_hooks") for m in modules)
         params = (id(p) for m in modules for p in m.__dict__.get("_params", {}).values())
-        listed = [(m, [child for _, child in m.children()]) for m in modules
-                  if type(m).children is not Module.children]
+        listed = [(m, list(_children_of(m))) for m in modules if type(m).children is not Module.children]
         return hooked, (tuple(map(id, modules)), tuple(params), tuple(map(id, self.optimizer.params))), listed
 
     def _follow_the_model(self) -> None:
@@ -168,7 +167,7 @@ class PlannedStep:
         set, hooks added or removed), the optimizer's parameter tuple, and each listing
         container's children; only then the whole walk."""
         if Module.generation == self.generation and self.optimizer.params is self.params and \
-                all([child for _, child in m.children()] == kids for m, kids in self.listed):
+                all(_children_of(m) == kids for m, kids in self.listed):
             return
         hooked, signature, listed = self._survey()
         if signature != self.signature:
@@ -282,6 +281,11 @@ class PlannedStep:
         own = sum(isinstance(k, OwnMethods) for k in self.kernels)
         return (f"PlannedStep({len(self.kernels)} layers, {own} on their own methods, "
                 f"{type(self.optimizer).__name__}, workspace {self.workspace.nbytes() / 2**20:.1f} MiB)")
+
+
+def _children_of(module) -> list:
+    """A module's children as a list (a Sequential's own list, read as it is)."""
+    return module.layers if type(module) is Sequential else [child for _, child in module.children()]
 
 
 def _aliased(params) -> bool:

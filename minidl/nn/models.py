@@ -115,11 +115,12 @@ def vit(image_size: int = 28, patch_size: int = 7, num_classes: int = 10, *, emb
 
 
 def cnn(image_size: int = 28, num_classes: int = 10, *, channels=(16, 32), hidden: int = 128,
-        in_channels: int = 1, rng=None, dtype="float32") -> Sequential:
+        in_channels: int = 1, dropout: float = 0.0, rng=None, dtype="float32") -> Sequential:
     """A small convolutional network on flat image rows (LeNet-like, with BatchNorm2d).
 
     ``Reshape → [Conv2d 3×3 (padding 1) → BatchNorm2d → ReLU → MaxPool2d 2×2] per entry of
-    channels → Flatten → Dense(hidden) → ReLU → Dense(num_classes)``: (N, C·S·S) → logits.
+    channels → Flatten → Dense(hidden) → ReLU → [Dropout] → Dense(num_classes)``:
+    (N, C·S·S) → logits; ``dropout`` is the drop probability before the last layer (0: none).
 
     Example:
         >>> cnn(rng=0)(np.zeros((2, 784))).shape
@@ -131,9 +132,12 @@ def cnn(image_size: int = 28, num_classes: int = 10, *, channels=(16, 32), hidde
         layers += [Conv2d(c, f, 3, padding=1, rng=rng, dtype=dtype), BatchNorm2d(f, dtype=dtype),
                    ReLU(), MaxPool2d(2, dtype=dtype)]
         c, side = f, side // 2
-    layers += [Flatten(), Dense(c * side * side, hidden, rng=rng, dtype=dtype), ReLU(),
-               Dense(hidden, num_classes, rng=rng, dtype=dtype, init="xavier")]
-    return Sequential(*layers)
+    layers += [Flatten(), Dense(c * side * side, hidden, rng=rng, dtype=dtype), ReLU()]
+    last = Dense(hidden, num_classes, rng=rng, dtype=dtype, init="xavier")
+    if dropout:
+        # Seeded after every weight draw, so adding dropout leaves the initial weights alone.
+        layers.append(Dropout(dropout, rng=rng))
+    return Sequential(*layers, last)
 
 
 def _sequence_classifier(cell, steps: int, features: int, hidden: int, num_classes: int,

@@ -566,3 +566,13 @@ def test_a_layer_replaced_after_planning_is_planned_anew(change):
     step(*data[2])
     assert [k.layer for k in step.kernels] == leaf_layers(planned)
     assert_same_state(teach, planned, opt_t, opt_p, 1e-10)
+
+
+def test_two_plans_of_one_optimizer_alternate_without_losing_the_momentum_meaning():
+    teach, planned, opt_t, opt_p, first = momentum_pair("relu")
+    second = plan(planned, SoftmaxCrossEntropy(), opt_p)
+    for i, (x, y) in enumerate(batches("float64", "ids", sizes=(8,) * 6)):
+        opt_t.lr = opt_p.lr = 0.1 * (i + 1)
+        teaching_step(teach, SoftmaxCrossEntropy(), opt_t, x, y)
+        (first if i % 2 else second)(x, y)
+    assert_same_state(teach, planned, opt_t, opt_p, 1e-10)

@@ -152,7 +152,7 @@ class PlannedStep:
         inserted, or a Parameter swapped, after planning makes the step re-plan); and the
         containers that list their children themselves (Sequential), with those children."""
         modules, pending = [], [self.model]
-        while pending:  # a plain loop, not a generator walk: this runs every step
+        while pending:  # a plain loop, not a generator walk: it runs whenever the model may have changed
             module = pending.pop()
             modules.append(module)
             pending.extend(child for _, child in module.children())
@@ -237,6 +237,8 @@ class PlannedStep:
         opt.steps += 1  # counted first: Adam's bias correction uses the step being taken
         if fold:
             lr = opt.lr
+            if self.folded_lr is None:
+                opt.settle()  # the state as v, whoever held it otherwise (another plan of opt)
             rescale = lr if self.folded_lr is None else lr / self.folded_lr  # PyTorch's v under a new lr
             for group in groups:
                 updates.sgd_folded(opt, group, rescale)

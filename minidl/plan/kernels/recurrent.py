@@ -39,19 +39,22 @@ class GateVectors:
         self.key = (kinds, hidden, np.dtype(dtype))
         self.pre, self.post = vector(0.5, 1), vector(0.5, 0)
         self.is_sigmoid = vector(1, 0)
-        self.tanh_blocks = [slice(k * hidden, (k + 1) * hidden) for k, kind in enumerate(kinds) if kind == "t"]
+        self.tanh_blocks = [slice(k * hidden, (k + 1) * hidden)
+                            for k, kind in enumerate(kinds) if kind == "t"]
 
 
 class RecurrentKernel(Kernel):
     """The edges every recurrent kernel shares: the input checked and laid out time-major,
-    the output in the layer's shape, dout per step, and the GEMMs after the backward loop."""
+    the output in the layer's shape, dout per step, and the GEMMs after the backward loop.
+    As the layer does, a kernel starts from zero states, leaves copies of the last ones in
+    ``layer.final_state`` and of ∂L/∂(initial state) in ``layer.dstate``."""
 
     gate_kinds = "t"  # per block of H columns in Wx/Wh: "s" σ, "t" tanh
 
     @classmethod
     def supports(cls, layer) -> bool:
-        # float16 products and tanh lose what the layer's own float16 path keeps no better,
-        # but its own methods are the reference: only float32 and float64 are planned
+        # the kernels are held to the layers in float32 and float64; a float16 layer keeps its
+        # own methods, the reference arithmetic
         return layer.dtype in (np.float32, np.float64)
 
     def _time_major(self, x, ws) -> np.ndarray:

@@ -9,10 +9,10 @@ import inspect
 
 import numpy as np
 import pytest
+from export_helpers import assert_same_weights, check_export_command, run_onnx, train_briefly
 
 import minidl
 from minidl import Sequential
-from minidl.cli import main
 from minidl.export import ExportError, from_torch, to_onnx, to_torch
 from minidl.nn.layers import (
     AvgPool2d,
@@ -84,12 +84,6 @@ def images(dtype, n, h=H, w=W):
     return np.random.default_rng(n * 100 + h).standard_normal((n, C, h, w)).astype(dtype)
 
 
-def run_onnx(path, x):
-    ort = pytest.importorskip("onnxruntime")
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return session.run(["output"], {"input": x})[0]
-
-
 @pytest.mark.parametrize("name", sorted(LAYER_MODELS))
 def test_onnx_runtime_matches_each_layer(tmp_path, name):
     onnx = pytest.importorskip("onnx")
@@ -122,12 +116,6 @@ def test_onnx_runtime_runs_float64_where_it_has_the_kernels(tmp_path):
     assert {init.data_type for init in proto.graph.initializer} == {onnx.TensorProto.DOUBLE}
     x = images("float64", 3)
     np.testing.assert_allclose(run_onnx(tmp_path / "m.onnx", x), model(x), rtol=1e-12, atol=1e-12)
-
-
-def assert_same_weights(model, back):
-    for (name, a), (name_back, b) in zip(model.state_dict().items(), back.state_dict().items(), strict=True):
-        assert name == name_back
-        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("name", sorted(LAYER_MODELS))
@@ -226,36 +214,8 @@ def test_a_layer_with_no_mapping_is_named(tmp_path):
         to_onnx(Sequential(Reshape((C, H, W)), Shifted()), tmp_path / "m.onnx", input_shape=(C * H * W,))
 
 
-@pytest.fixture(scope="module")
-def trained_cnn_run(tmp_path_factory):
-    """`minidl train --model cnn` on a little of the shipped Fashion-MNIST, for one epoch."""
-    pytest.importorskip("onnxruntime")  # the test needs both: without them, train nothing
-    pytest.importorskip("torch")
-    out = tmp_path_factory.mktemp("cnn_run")
-    argv = ["train", "--model", "cnn", "--limit-train", "128", "--limit-test", "32", "--epochs", "1",
-            "--quiet", "--out", str(out)]
-    with pytest.MonkeyPatch.context() as patch:
-        # the plots are not what these tests read, and drawing them is most of the command's time
-        patch.setattr("minidl.cli.train.plots_available", lambda: False)
-        assert main(argv) == 0
-    return out
-
-
-def test_export_command_on_a_trained_cnn(trained_cnn_run, tmp_path, capsys):
-    torch = pytest.importorskip("torch")
-    model = minidl.load(trained_cnn_run / "model.npz").eval()
-    assert any(isinstance(m, Conv2d) for _, m in model.named_modules())
-    x = np.random.default_rng(0).uniform(0, 255, (3, model[0].num_features)).astype(np.float32)
-    onnx_path = tmp_path / "cnn.onnx"
-    assert main(["export", str(trained_cnn_run), "--format", "onnx", "--out", str(onnx_path)]) == 0
-    np.testing.assert_allclose(run_onnx(onnx_path, x), model(x), rtol=1e-4, atol=1e-5)
-    pt = tmp_path / "cnn.pt"
-    assert main(["export", str(trained_cnn_run), "--format", "torch", "--out", str(pt)]) == 0
-    capsys.readouterr()
-    net = to_torch(model)
-    net.load_state_dict(torch.load(pt, weights_only=True))
-    with torch.no_grad():
-        np.testing.assert_allclose(net(torch.from_numpy(x)).numpy(), model(x), rtol=1e-4, atol=1e-5)
+def test_export_command_on_a_trained_cnn(tmp_path, capsys):
+    check_export_command(train_briefly(tmp_path / "run", "cnn"), tmp_path, capsys, Conv2d)
 
 
 def test_dense_on_a_flat_cnn_output_is_matmul_add(tmp_path):

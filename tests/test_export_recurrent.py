@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from export_helpers import assert_same_weights, check_export_command, run_onnx, train_briefly
 
-import minidl
 from minidl import Sequential
-from minidl.cli import main
 from minidl.export import ExportError, from_torch, to_onnx, to_torch
 from minidl.export.torch_ops_recurrent import torch_classes
 from minidl.nn import models
@@ -50,12 +49,6 @@ def sequence_classifier(name, dtype):
     return Sequential(Normalize.fitted(np.full(5 * D, 100.0), np.full(5 * D, 50.0), dtype=dtype), *model)
 
 
-def run_onnx(path, x):
-    ort = pytest.importorskip("onnxruntime")
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return session.run(["output"], {"input": x})[0]
-
-
 @pytest.mark.parametrize("name", sorted(LAYER_MODELS))
 def test_onnx_runtime_matches_each_layer(tmp_path, name):
     onnx = pytest.importorskip("onnx")
@@ -85,12 +78,6 @@ def test_onnx_runtime_matches_the_sequence_classifiers(tmp_path, name):
     path = to_onnx(model, tmp_path / f"{name}.onnx")
     x = np.random.default_rng(0).uniform(0, 255, (4, 5 * D)).astype(np.float32)
     np.testing.assert_allclose(run_onnx(path, x), model(x), rtol=1e-5, atol=1e-6)
-
-
-def assert_same_weights(model, back):
-    for (name, a), (name_back, b) in zip(model.state_dict().items(), back.state_dict().items(), strict=True):
-        assert name == name_back
-        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("name", sorted(LAYER_MODELS))
@@ -170,33 +157,5 @@ def test_onnx_input_shape_is_read_off_the_first_recurrent_layer(tmp_path):
     assert [d.dim_param or d.dim_value for d in dims] == ["batch", "time", D]
 
 
-@pytest.fixture(scope="module")
-def trained_lstm_run(tmp_path_factory):
-    """`minidl train --model lstm` on a little of the shipped Fashion-MNIST, for one epoch."""
-    pytest.importorskip("onnxruntime")  # the test needs both: without them, train nothing
-    pytest.importorskip("torch")
-    out = tmp_path_factory.mktemp("lstm_run")
-    argv = ["train", "--model", "lstm", "--limit-train", "64", "--limit-test", "32", "--epochs", "1",
-            "--quiet", "--out", str(out)]
-    with pytest.MonkeyPatch.context() as patch:
-        # the plots are not what these tests read, and drawing them is most of the command's time
-        patch.setattr("minidl.cli.train.plots_available", lambda: False)
-        assert main(argv) == 0
-    return out
-
-
-def test_export_command_on_a_trained_lstm(trained_lstm_run, tmp_path, capsys):
-    torch = pytest.importorskip("torch")
-    model = minidl.load(trained_lstm_run / "model.npz").eval()
-    assert any(isinstance(m, LSTM) for _, m in model.named_modules())
-    x = np.random.default_rng(0).uniform(0, 255, (3, model[0].num_features)).astype(np.float32)
-    onnx_path = tmp_path / "lstm.onnx"
-    assert main(["export", str(trained_lstm_run), "--format", "onnx", "--out", str(onnx_path)]) == 0
-    np.testing.assert_allclose(run_onnx(onnx_path, x), model(x), rtol=1e-4, atol=1e-5)
-    pt = tmp_path / "lstm.pt"
-    assert main(["export", str(trained_lstm_run), "--format", "torch", "--out", str(pt)]) == 0
-    capsys.readouterr()
-    net = to_torch(model)
-    net.load_state_dict(torch.load(pt, weights_only=True))
-    with torch.no_grad():
-        np.testing.assert_allclose(net(torch.from_numpy(x)).numpy(), model(x), rtol=1e-4, atol=1e-5)
+def test_export_command_on_a_trained_lstm(tmp_path, capsys):
+    check_export_command(train_briefly(tmp_path / "run", "lstm"), tmp_path, capsys, LSTM)

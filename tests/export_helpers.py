@@ -1,5 +1,5 @@
-"""What the conv and recurrent export tests share: running an ONNX file, comparing weights after
-a round trip, and `minidl export` on a briefly trained `minidl train --model NAME` run."""
+"""What the conv and recurrent export tests share: running an ONNX file, the PyTorch round trip
+and its weights, and `minidl export` on a briefly trained `minidl train --model NAME` run."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 import minidl
 from minidl.cli import main
-from minidl.export import to_torch
+from minidl.export import from_torch, to_torch
 
 
 def run_onnx(path, x):
@@ -23,6 +23,21 @@ def assert_same_weights(model, back):
     for (name, a), (name_back, b) in zip(model.state_dict().items(), back.state_dict().items(), strict=True):
         assert name == name_back
         np.testing.assert_array_equal(a, b)
+
+
+def check_torch_round_trip(model, inputs):
+    """``to_torch(model)`` and ``from_torch`` of it give ``model``'s outputs on each input (float64:
+    within 1e-10) and the round trip its weights bit for bit; returns the torch network."""
+    torch = pytest.importorskip("torch")
+    net = to_torch(model)
+    back = from_torch(net)
+    assert not net.training and not back.training and type(back) is type(model)
+    for x in inputs:
+        with torch.no_grad():
+            np.testing.assert_allclose(net(torch.from_numpy(x)).numpy(), model(x), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(back(x), model(x), rtol=1e-10, atol=1e-12)
+    assert_same_weights(model, back)
+    return net
 
 
 def train_briefly(out, model: str):

@@ -9,11 +9,11 @@ import inspect
 
 import numpy as np
 import pytest
-from export_helpers import assert_same_weights, check_export_command, run_onnx, train_briefly
+from export_helpers import check_export_command, check_torch_round_trip, run_onnx, train_briefly
 
 import minidl
 from minidl import Sequential
-from minidl.export import ExportError, from_torch, to_onnx, to_torch
+from minidl.export import ExportError, from_torch, to_onnx
 from minidl.nn.layers import (
     AvgPool2d,
     BatchNorm2d,
@@ -120,31 +120,13 @@ def test_onnx_runtime_runs_float64_where_it_has_the_kernels(tmp_path):
 
 @pytest.mark.parametrize("name", sorted(LAYER_MODELS))
 def test_torch_round_trip_of_each_layer(name):
-    torch = pytest.importorskip("torch")
     model = LAYER_MODELS[name]("float64").eval()
-    net = to_torch(model)
-    back = from_torch(net)
-    assert not net.training and not back.training
-    for n, h, w in [(1, H, W), (3, 9, 8)]:
-        x = images("float64", n, h, w)
-        with torch.no_grad():
-            np.testing.assert_allclose(net(torch.from_numpy(x)).numpy(), model(x), rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(back(x), model(x), rtol=1e-10, atol=1e-12)
-    assert_same_weights(model, back)
-    assert type(back) is type(model)
+    check_torch_round_trip(model, [images("float64", 1), images("float64", 3, 9, 8)])
 
 
 def test_torch_round_trip_of_the_cnn():
-    torch = pytest.importorskip("torch")
-    model = small_cnn("float64")
-    net = to_torch(model)
+    net = check_torch_round_trip(small_cnn("float64"), [raw_rows("float64", 4, seed=3)])
     assert [type(m).__name__ for m in net][1:6] == ["Reshape", "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d"]
-    x = raw_rows("float64", 4, seed=3)
-    with torch.no_grad():
-        np.testing.assert_allclose(net(torch.from_numpy(x)).numpy(), model(x), rtol=1e-10, atol=1e-12)
-    back = from_torch(net)
-    np.testing.assert_allclose(back(x), model(x), rtol=1e-10, atol=1e-12)
-    assert_same_weights(model, back)
 
 
 def test_a_cnn_built_in_torch_comes_in_and_trains_here():

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from export_helpers import assert_same_weights, check_export_command, run_onnx, train_briefly
+from export_helpers import check_export_command, check_torch_round_trip, run_onnx, train_briefly
 
 from minidl import Sequential
-from minidl.export import ExportError, from_torch, to_onnx, to_torch
+from minidl.export import ExportError, from_torch, to_onnx
 from minidl.export.torch_ops_recurrent import torch_classes
 from minidl.nn import models
 from minidl.nn.layers import GRU, LSTM, RNN, Dense, Embedding, Normalize, Tanh
@@ -82,41 +82,20 @@ def test_onnx_runtime_matches_the_sequence_classifiers(tmp_path, name):
 
 @pytest.mark.parametrize("name", sorted(LAYER_MODELS))
 def test_torch_round_trip_of_each_layer(name):
-    torch = pytest.importorskip("torch")
     model = LAYER_MODELS[name]("float64").eval()
-    net = to_torch(model)
-    back = from_torch(net)
-    for n, t in [(1, 1), (3, 6)]:
-        x = sequences("float64", n, t)
-        with torch.no_grad():
-            np.testing.assert_allclose(net(torch.from_numpy(x)).numpy(), model(x), rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(back(x), model(x), rtol=1e-10, atol=1e-12)
-    assert_same_weights(model, back)
+    check_torch_round_trip(model, [sequences("float64", 1, 1), sequences("float64", 3, 6)])
 
 
 @pytest.mark.parametrize("name", ["lstm", "gru", "rnn"])
 def test_torch_round_trip_of_the_sequence_classifiers(name):
     torch = pytest.importorskip("torch")
     model = sequence_classifier(name, "float64").eval()
-    net = to_torch(model)
+    net = check_torch_round_trip(model, [np.random.default_rng(1).uniform(0, 255, (3, 5 * D))])
     assert type(net[2].cell) is getattr(torch.nn, name.upper())
-    x = np.random.default_rng(1).uniform(0, 255, (3, 5 * D))
-    with torch.no_grad():
-        np.testing.assert_allclose(net(torch.from_numpy(x)).numpy(), model(x), rtol=1e-10, atol=1e-12)
-    back = from_torch(net)
-    np.testing.assert_allclose(back(x), model(x), rtol=1e-10, atol=1e-12)
-    assert_same_weights(model, back)
 
 
 def test_torch_round_trip_of_a_language_model():
-    torch = pytest.importorskip("torch")
-    model = language_model("float64").eval()
-    net = to_torch(model)
-    with torch.no_grad():
-        np.testing.assert_allclose(net(torch.from_numpy(ids(3, 5))).numpy(), model(ids(3, 5)), rtol=1e-10)
-    back = from_torch(net)
-    np.testing.assert_allclose(back(ids(2, 4)), model(ids(2, 4)), rtol=1e-10)
-    assert_same_weights(model, back)
+    check_torch_round_trip(language_model("float64").eval(), [ids(3, 5), ids(2, 4)])
 
 
 @pytest.mark.parametrize("mode", ["RNN", "LSTM"])

@@ -5,8 +5,6 @@ trained CNN run."""
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 import pytest
 from export_helpers import check_export_command, check_torch_round_trip, run_onnx, train_briefly
@@ -29,7 +27,6 @@ from minidl.nn.layers import (
 from minidl.nn.models import cnn
 
 C, H, W = 2, 7, 6  # odd, non-square images: pools drop a trailing row, as minidl does
-HAS_DILATION = "dilation" in inspect.signature(Conv2d).parameters
 
 
 def trained_batchnorm2d(dtype, affine=True):
@@ -59,9 +56,8 @@ LAYER_MODELS = {
     "Flatten": lambda dt: Sequential(conv(dt, 3), ReLU(), Flatten()),
     "BatchNorm2d": lambda dt: trained_batchnorm2d(dt),
     "BatchNorm2d-no-affine": lambda dt: trained_batchnorm2d(dt, affine=False),
+    "Conv2d-dilation2": lambda dt: conv(dt, 2, padding=1, dilation=2),
 }
-if HAS_DILATION:
-    LAYER_MODELS["Conv2d-dilation2"] = lambda dt: conv(dt, 2, padding=1, dilation=2)
 
 
 def small_cnn(dtype):
@@ -163,17 +159,15 @@ def test_from_torch_refuses_what_minidl_does_not_compute(make, setting):
         from_torch(torch.nn.Sequential(module))
 
 
-def test_a_dilated_torch_conv_comes_in_once_minidl_has_dilation():
+def test_a_dilated_torch_conv_comes_in_dilated():
     torch = pytest.importorskip("torch")
     net = torch.nn.Sequential(torch.nn.Conv2d(C, 3, 2, dilation=2, padding=1, dtype=torch.float64))
-    if not HAS_DILATION:
-        with pytest.raises(ExportError, match="dilation=2: this minidl's Conv2d has no dilation"):
-            from_torch(net)
-        return
     x = images("float64", 2)
     with torch.no_grad():
         expected = net(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(from_torch(net)(x), expected, rtol=1e-10, atol=1e-12)
+    model = from_torch(net)
+    assert model[0].dilation == 2
+    np.testing.assert_allclose(model(x), expected, rtol=1e-10, atol=1e-12)
 
 
 def test_onnx_input_shape_is_read_off_the_first_image_layer(tmp_path):

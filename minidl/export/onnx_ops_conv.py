@@ -23,7 +23,7 @@ from .onnx_ops import ONNX_OPS, onnx_op
 @onnx_op(Conv2d)
 def _conv(layer: Conv2d, graph, x, where):
     """Z[n,f,i,j] = Σ_{c,k,l} Xp[n,c,s·i+d·k,s·j+d·l] W[f,c,k,l] + b[f], Xp zero-padded by p."""
-    s, p, d = layer.stride, layer.padding, getattr(layer, "dilation", 1)
+    s, p, d = layer.stride, layer.padding, layer.dilation
     inputs = [x, graph.constant(f"{where}W", layer.W), graph.constant(f"{where}b", layer.b)]
     return graph.node("Conv", inputs, f"{where}conv", kernel_shape=list(layer.kernel_size),
                       strides=[s, s], pads=[p, p, p, p], dilations=[d, d])

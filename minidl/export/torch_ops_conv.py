@@ -9,8 +9,6 @@ strides and dilations, one group, pools without padding or ceil mode; anything e
 
 from __future__ import annotations
 
-import inspect
-
 from ..nn.layers import AvgPool2d, BatchNorm2d, Conv2d, Flatten, GlobalAvgPool2d, MaxPool2d, Reshape
 from .torch_ops import (
     TO_TORCH,
@@ -55,7 +53,7 @@ def _define_classes(torch) -> dict:
 def _conv(layer, torch, convert):
     kwargs = {"in_channels": layer.in_channels, "out_channels": layer.out_channels,
               "kernel_size": list(layer.kernel_size), "stride": layer.stride, "padding": layer.padding,
-              "dilation": getattr(layer, "dilation", 1)}
+              "dilation": layer.dilation}
     conv = torch.nn.Conv2d(**{**kwargs, "kernel_size": tuple(layer.kernel_size)},
                            dtype=torch_dtype(torch, layer.W.dtype))
     with torch.no_grad():
@@ -119,12 +117,9 @@ def _from_conv(module, dtype, convert):
     if module.groups != 1 or module.padding_mode != "zeros":
         raise ValueError(f"groups={module.groups}, padding_mode={module.padding_mode!r}: minidl's Conv2d "
                          "has one group and zero padding")
-    dilation = _square(module, "dilation")
-    if dilation != 1 and "dilation" not in inspect.signature(Conv2d).parameters:
-        raise ValueError(f"dilation={dilation}: this minidl's Conv2d has no dilation")
-    extra = {"dilation": dilation} if dilation != 1 else {}  # only a layer that has dilation takes it
     layer = Conv2d(module.in_channels, module.out_channels, tuple(module.kernel_size),
-                   stride=_square(module, "stride"), padding=_square(module, "padding"), dtype=dtype, **extra)
+                   stride=_square(module, "stride"), padding=_square(module, "padding"),
+                   dilation=_square(module, "dilation"), dtype=dtype)
     layer.W = array(module.weight, dtype)
     layer.b = array(module.bias, dtype)
     return layer

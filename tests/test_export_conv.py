@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from export_helpers import check_export_command, check_torch_round_trip, run_onnx, train_briefly
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import minidl
 from minidl import Sequential
@@ -24,6 +26,7 @@ from minidl.nn.layers import (
     ReLU,
     Reshape,
 )
+from minidl.nn.layers.windows import output_size
 from minidl.nn.models import cnn
 
 C, H, W = 2, 7, 6  # odd, non-square images: pools drop a trailing row, as minidl does
@@ -92,6 +95,27 @@ def test_onnx_runtime_matches_each_layer(tmp_path, name):
     for n, h, w in [(1, H, W), (3, H, W), (2, 9, 8)]:
         x = images("float32", n, h, w)
         np.testing.assert_allclose(run_onnx(path, x), model(x), rtol=1e-5, atol=1e-5)
+
+
+@settings(max_examples=8)
+@given(kh=st.integers(1, 3), kw=st.integers(1, 3), stride=st.integers(1, 3), padding=st.integers(0, 2),
+       dilation=st.integers(1, 2), h=st.integers(1, 8), w=st.integers(1, 8), pool=st.integers(1, 2))
+def test_onnx_and_torch_match_conv_and_pool_over_drawn_settings(tmp_path_factory, kh, kw, stride, padding,
+                                                                dilation, h, w, pool):
+    """Conv2d (any kernel, stride, padding, dilation that fits the image) then MaxPool2d and
+    AvgPool2d of a drawn size, through ONNX Runtime (float32) and the PyTorch round trip (float64)."""
+    pytest.importorskip("onnx")
+    ho, wo = output_size(h, kh, stride, padding, dilation), output_size(w, kw, stride, padding, dilation)
+    assume(ho >= pool and wo >= pool)
+
+    def model(dt):
+        return Sequential(conv(dt, (kh, kw), stride=stride, padding=padding, dilation=dilation),
+                          MaxPool2d(pool, dtype=dt), AvgPool2d(1, dtype=dt))
+
+    x = images("float32", 2, h, w)
+    path = to_onnx(model("float32"), tmp_path_factory.mktemp("drawn") / "m.onnx")
+    np.testing.assert_allclose(run_onnx(path, x), model("float32")(x), rtol=1e-5, atol=1e-5)
+    check_torch_round_trip(model("float64").eval(), [x.astype(np.float64)])
 
 
 def test_onnx_runtime_matches_the_cnn_on_raw_rows(tmp_path):

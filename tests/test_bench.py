@@ -35,6 +35,14 @@ def test_bench_json(capsys):
         ("planned", "numpy"), ("plan-loop", "numpy"), ("teaching", "planned"), ("engine", "teaching")}
 
 
+def test_bench_can_time_with_the_process_cpu_clock(capsys):
+    assert main(["bench", "--quick", "--synthetic", "--no-torch", "--hidden", "16", "--clock", "cpu"]) == 0
+    assert "one training epoch (process CPU time)" in capsys.readouterr().out
+    spent = []
+    times = interleave({"a": lambda: spent.append(1)}, repeats=2, warmup=0, clock=lambda: float(len(spent)))
+    assert times == {"a": [1.0, 1.0]}  # each call read off the given clock
+
+
 def test_bench_rejects_bad_values(capsys):
     assert main(["bench", "--batch-size", "0"]) == 2
     assert "must be positive" in capsys.readouterr().err

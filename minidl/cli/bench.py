@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import sys
+import time
 
 import numpy as np
 
@@ -47,6 +48,9 @@ def add_parser(sub) -> None:
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32", help="(default: float32)")
     p.add_argument("--repeats", type=int, default=5, help="timed rounds per contestant (default: 5)")
     p.add_argument("--limit", type=int, default=None, help="samples per epoch (default: all 60,000)")
+    p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                   help="time with the wall clock (default) or with this process's CPU time, all its "
+                        "threads together: steadier on a machine other processes load")
     p.add_argument("--threads", type=int, default=None,
                    help="BLAS and PyTorch threads (default: what the BLAS chose, usually every core)")
     p.add_argument("--synthetic", action="store_true",
@@ -107,7 +111,7 @@ def run(args, parser) -> int:
             for name, make in contestants.EPOCH.items()}
     if use_torch:
         runs["torch"] = contestants.torch_path(x, y, sizes, args.batch_size, args.dtype, args.seed, threads)
-    epoch_rows = summarise(interleave(runs, repeats, warmup), len(x), EPOCH_REFERENCES)
+    epoch_rows = summarise(interleave(runs, repeats, warmup, _clock(args)), len(x), EPOCH_REFERENCES)
     targets = check_targets(epoch_rows, contestants.TARGETS)
 
     # the micrograd demo: one full-batch step
@@ -125,7 +129,7 @@ def run(args, parser) -> int:
     peak_rss_mib = peak_rss()
 
     setup = {"sizes": sizes, "batch_size": args.batch_size, "dtype": args.dtype,
-             "samples_per_epoch": len(x), "repeats": repeats,
+             "samples_per_epoch": len(x), "repeats": repeats, "clock": args.clock,
              "data": "synthetic" if args.synthetic else "fashion-mnist"}
     if args.json:
         print(json.dumps({"machine": machine, "setup": setup, "epoch": epoch_rows, "targets": targets,
@@ -137,7 +141,7 @@ def run(args, parser) -> int:
     print(f"MLP {'-'.join(map(str, sizes))} ReLU, batch {args.batch_size}, {args.dtype}, "
           f"{len(x):,} samples per epoch ({setup['data']}), SGD lr 0.1 momentum 0.9, "
           f"{repeats} interleaved rounds\n")
-    print(format_table(epoch_rows, "one training epoch"))
+    print(format_table(epoch_rows, "one training epoch" + _clock_note(args)))
     print()
     print(format_targets(targets))
     print()
@@ -153,7 +157,7 @@ def _run_architecture(args, architecture, x, y, machine, use_torch, repeats, war
     """``--model NAME``: one timed pass over ``x`` per contestant and round, interleaved."""
     runs = architecture.contestants(x, y, args.batch_size, args.dtype, args.seed,
                                     machine["threads"], use_torch)
-    rows = summarise(interleave(runs, repeats, warmup), len(x), architecture.references)
+    rows = summarise(interleave(runs, repeats, warmup, _clock(args)), len(x), architecture.references)
     setup = {"model": args.model, "batch_size": args.batch_size, "dtype": args.dtype,
              "samples_per_round": len(x), "repeats": repeats,
              "data": "synthetic" if args.synthetic else "fashion-mnist"}
@@ -163,8 +167,17 @@ def _run_architecture(args, architecture, x, y, machine, use_torch, repeats, war
     print(_machine_line(machine))
     print(f"{architecture.describe(args.batch_size, args.dtype)}, {len(x):,} samples per round "
           f"({setup['data']}), {repeats} interleaved rounds\n")
-    print(format_table(rows, f"training over {len(x):,} samples", unit="s/round"))
+    print(format_table(rows, f"training over {len(x):,} samples{_clock_note(args)}", unit="s/round"))
     return 0
+
+
+def _clock(args):
+    """``--clock``: the wall clock, or this process's CPU time (every thread of it)."""
+    return time.process_time if args.clock == "cpu" else time.perf_counter
+
+
+def _clock_note(args) -> str:
+    return " (process CPU time)" if args.clock == "cpu" else ""
 
 
 def _machine_line(machine: dict) -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from export_helpers import check_export_command, check_torch_round_trip, run_onnx, train_briefly
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from minidl import Sequential
 from minidl.export import ExportError, from_torch, to_onnx
@@ -58,6 +60,25 @@ def test_onnx_runtime_matches_each_layer(tmp_path, name):
     for n, t in [(1, 1), (3, 5), (2, 8)]:  # batch and time are dynamic; T = 1 included
         x = sequences("float32", n, t)
         np.testing.assert_allclose(run_onnx(path, x), model(x), rtol=1e-5, atol=1e-6)
+
+
+@settings(max_examples=8)
+@given(mode=st.sampled_from(sorted(CELLS)), return_sequences=st.booleans(), n=st.integers(1, 3),
+       t=st.integers(1, 6), d=st.integers(1, 4), hidden=st.integers(1, 4), seed=st.integers(0, 99))
+def test_onnx_and_torch_match_drawn_recurrent_layers(tmp_path_factory, mode, return_sequences, n, t, d,
+                                                     hidden, seed):
+    """Any (N, T, D, H), T = 1 included, either output: ONNX Runtime (float32) and the PyTorch
+    round trip (float64) give minidl's outputs."""
+    pytest.importorskip("onnx")
+
+    def layer(dt):
+        return CELLS[mode](d, hidden, return_sequences=return_sequences, rng=seed, dtype=dt)
+
+    x = np.random.default_rng(seed).standard_normal((n, t, d))
+    path = to_onnx(layer("float32"), tmp_path_factory.mktemp("drawn") / "m.onnx")
+    x32 = x.astype(np.float32)
+    np.testing.assert_allclose(run_onnx(path, x32), layer("float32")(x32), rtol=1e-5, atol=1e-6)
+    check_torch_round_trip(layer("float64").eval(), [x])
 
 
 def test_onnx_runtime_matches_a_language_model_on_int64_ids(tmp_path):

@@ -81,12 +81,13 @@ def test_eval_and_predict_read_the_cnn_run(run, tmp_path, capsys):
     assert printed[1:] == [str(p) for p in model.predict(rows.astype(np.float32))]
 
 
-def test_gradcheck_checks_a_saved_cnn(run, capsys):
-    """The batch is as wide as the rows the model takes (its leading Normalize's 784), not
-    its first weight's first axis (a Conv2d's F)."""
-    assert main(["gradcheck", "--model", str(run / "model.npz"), "--fast"]) == 0
+def test_gradcheck_checks_a_saved_cnn(tmp_path, capsys):
+    """The batch is as wide as the rows the model takes (its leading Reshape's 64; a saved
+    run's Normalize), not its first weight's first axis (a Conv2d's F)."""
+    minidl.save(cnn(8, 3, channels=(2,), hidden=4, rng=0), tmp_path / "cnn.npz")
+    assert main(["gradcheck", "--model", str(tmp_path / "cnn.npz")]) == 0
     out = capsys.readouterr().out
-    assert "2.W" in out and "FAIL" not in out
+    assert "(8, 64)" in out and "(2, 1, 3, 3)" in out and "FAIL" not in out  # dx, the conv's W
 
 
 def test_viz_draws_the_cnn(run, tmp_path):
@@ -96,7 +97,16 @@ def test_viz_draws_the_cnn(run, tmp_path):
     assert "Conv2d" in text and "MaxPool2d" in text and "BatchNorm2d" in text
 
 
-def test_resume_continues_a_cnn_run_bit_identically(run, tmp_path):
+@pytest.fixture
+def no_pictures(monkeypatch):
+    """Skip the matplotlib pictures (most of a tiny run's time) where a test reads none."""
+    import minidl.cli.train as train
+    import minidl.training.diagnostics as diagnostics
+    for module in (train, diagnostics):
+        monkeypatch.setattr(module, "plots_available", lambda: False)
+
+
+def test_resume_continues_a_cnn_run_bit_identically(run, tmp_path, no_pictures):
     """--diagnostics is given again: it is not one of the settings a checkpoint keeps, and its
     sampled steps run the layers' own methods, whose float32 rounding differs from the
     planned kernels' (Adam turns that into ±lr steps on the conv biases, whose gradient

@@ -168,6 +168,32 @@ def test_global_pool_flatten_reshape_gradients():
         np.testing.assert_array_equal(Flatten()(x), torch.flatten(torch.tensor(x), 1).numpy())
 
 
+@FAST
+@given(conv_cases())
+def test_dx_is_the_full_correlation_of_the_dilated_padded_dout_with_the_flipped_kernel(case):
+    """convolution.md §3 and §8, the other form of dX than the layer's scatter-add: spread
+    dZ s apart and the kernel's taps d apart, pad the spread dZ by the spread kernel's size
+    − 1, correlate at stride 1 with the flipped spread kernel (channels F → C); pixels of Xp
+    no window reached get 0; crop p."""
+    layer, x = case
+    z = layer(x)
+    dz = np.random.default_rng(7).standard_normal(z.shape)
+    (n, f, ho, wo), (kh, kw) = z.shape, layer.kernel_size
+    s, p, d = layer.stride, layer.padding, layer.dilation
+    spread_dz = np.zeros((n, f, s * (ho - 1) + 1, s * (wo - 1) + 1))
+    spread_dz[:, :, ::s, ::s] = dz
+    spread_w = np.zeros((f, layer.in_channels, d * (kh - 1) + 1, d * (kw - 1) + 1))
+    spread_w[:, :, ::d, ::d] = layer.W
+    sh, sw = spread_w.shape[2:]
+    padded = np.pad(spread_dz, ((0, 0), (0, 0), (sh - 1, sh - 1), (sw - 1, sw - 1)))
+    views = np.lib.stride_tricks.sliding_window_view(padded, (sh, sw), axis=(2, 3))
+    full = np.einsum("nfuvkl,fckl->ncuv", views, spread_w[:, :, ::-1, ::-1])
+    dxp = np.zeros((n, layer.in_channels, x.shape[2] + 2 * p, x.shape[3] + 2 * p))
+    dxp[:, :, :full.shape[2], :full.shape[3]] = full
+    expected = dxp[:, :, p:dxp.shape[2] - p, p:dxp.shape[3] - p]
+    np.testing.assert_allclose(layer.backward(dz), expected, rtol=1e-12, atol=1e-12)
+
+
 def test_dilated_conv_is_the_conv_with_zeros_between_the_kernel_taps():
     """convolution.md §8: dilation d reads taps d apart, the same as an undilated kernel of
     span d·(K − 1) + 1 whose in-between taps are 0 — forward, dX and dW on the taps alike."""

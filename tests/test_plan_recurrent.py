@@ -146,6 +146,19 @@ def test_the_sequence_classifier_of_the_command_line_plans_its_cell(cell):
     assert_close(teach(x), step.forward(x), 1e-10, "planned forward")
 
 
+def test_clipping_the_gradient_norm_as_the_command_line_does_is_planned_too():
+    """``minidl train --model lstm`` clips the global norm to 1.0: small here, so it bites."""
+    def make():
+        return after_dense(LSTM, False, "float64")
+    teach, planned = make(), make()
+    opt_t, opt_p = Adam(teach.parameters(), lr=1e-2), Adam(planned.parameters(), lr=1e-2)
+    step = plan(planned, SoftmaxCrossEntropy(), opt_p, clip_norm=0.05)
+    for x, y in sequences_of(SHAPES, False, "float64"):
+        expected, _ = plain_step(teach, SoftmaxCrossEntropy(), opt_t, x, y, clip_norm=0.05)
+        assert step(x, y) == pytest.approx(expected, rel=1e-10)
+    assert_same(teach, planned, opt_t, opt_p, 1e-10)
+
+
 @settings(max_examples=8, deadline=None)
 @given(n=st.integers(1, 4), t=st.integers(1, 5), d=st.integers(1, 4), h=st.integers(1, 4),
        cell=st.sampled_from(sorted(CELLS)), sequences=st.booleans())

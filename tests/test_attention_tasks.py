@@ -121,7 +121,7 @@ def test_the_matplotlib_layer_picture_draws_the_residuals_too(tmp_path):
     from minidl.viz.graphs import residual_spans
     from minidl.viz.layer_plot import draw_layer_graph
 
-    model = vit(rng=0)
-    assert residual_spans(model) == [(2, 3), (4, 7), (8, 9), (10, 13)]  # leaf indices per block
-    draw_layer_graph(model, tmp_path / "vit.png", input_dim=784)
+    model = vit(image_size=8, patch_size=4, num_classes=3, embed_dim=8, depth=1, num_heads=2, mlp_dim=8)
+    assert residual_spans(model) == [(2, 3), (4, 7)]  # leaf indices of each block's two residuals
+    draw_layer_graph(model, tmp_path / "vit.png", input_dim=64)
     assert (tmp_path / "vit.png").stat().st_size > 10_000

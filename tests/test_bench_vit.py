@@ -8,10 +8,12 @@ from minidl.cli import main
 
 
 def test_bench_vit_quick_prints_the_table(capsys):
-    # one batch per round keeps it short (on a loaded machine a multi-threaded BLAS crawls)
-    assert main(["bench", "--model", "vit", "--quick", "--no-torch", "--synthetic", "--limit", "128"]) == 0
+    # one small batch per round keeps it short (on a loaded machine a multi-threaded BLAS crawls)
+    assert main(["bench", "--model", "vit", "--quick", "--no-torch", "--synthetic", "--limit", "32",
+                 "--batch-size", "32"]) == 0
     out = capsys.readouterr().out
-    for text in ("default ViT", "16 tokens", "4 heads", "planned", "teaching", "gemm", "× gemm", "× planned"):
+    for text in ("default ViT", "16 tokens", "4 heads", "batch 32", "planned", "teaching", "gemm", "× gemm",
+                 "× planned"):
         assert text in out
     assert "× torch" not in out  # --no-torch: no column for it
 
@@ -26,8 +28,8 @@ def test_the_gemm_bound_has_the_vits_shapes():
 
 def test_planned_and_teaching_contestants_train_to_the_same_weights():
     rng = np.random.default_rng(0)
-    x, y = rng.random((24, 784)), rng.integers(0, 10, 24)  # a full batch and a short one
-    runs = [bench_vit._trainer(x, y, 16, "float64", 3, planned=p) for p in (True, False)]
+    x, y = rng.random((12, 784)), rng.integers(0, 10, 12)  # a full batch and a short one
+    runs = [bench_vit._trainer(x, y, 8, "float64", 3, planned=p) for p in (True, False)]
     for run in runs:
         run()
     for planned, taught in zip(*(run.weights() for run in runs), strict=True):

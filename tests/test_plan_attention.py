@@ -9,6 +9,8 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from minidl import SGD, Adam, Dense, ReLU, Sequential, SoftmaxCrossEntropy
 from minidl.nn.layers import (
@@ -24,9 +26,10 @@ from minidl.nn.models import transformer_block, vit
 from minidl.nn.residual import Residual
 from minidl.nn.tokenwise import Tokenwise
 from minidl.plan import plan
-from minidl.plan.kernels import OwnMethods
+from minidl.plan.kernels import OwnMethods, kernel_for
 from minidl.plan.kernels.containers import ResidualKernel
 from minidl.plan.kernels.gelu import normal_cdf_float32
+from minidl.plan.workspace import Workspace
 
 T, E, C = 5, 8, 3
 
@@ -120,11 +123,37 @@ def run_both(model_name, opt_name, dtype):
     return step
 
 
+def all_kernels(kernels):
+    """The kernels and, inside each container kernel, its chain's, recursively."""
+    for kernel in kernels:
+        yield kernel
+        if hasattr(kernel, "chain"):
+            yield from all_kernels(kernel.chain.kernels)
+
+
 @pytest.mark.parametrize("model_name", sorted(MODELS))
 @pytest.mark.parametrize("opt_name", sorted(OPTIMIZERS))
 def test_planned_transformer_steps_end_where_the_teaching_loop_ends_float64(model_name, opt_name):
     step = run_both(model_name, opt_name, "float64")
-    assert not any(isinstance(k, OwnMethods) for k in step.kernels)
+    assert not any(isinstance(k, OwnMethods) for k in all_kernels(step.kernels))
+
+
+@given(n=st.integers(1, 3), t=st.integers(1, 6), heads=st.integers(1, 3), d=st.integers(1, 4),
+       causal=st.booleans(), seed=st.integers(0, 2**16))
+def test_the_attention_kernel_computes_the_layers_output_and_gradients(n, t, heads, d, causal, seed):
+    """Output, ∂L/∂X and every parameter gradient of one planned forward and backward against
+    the layer's own, float64, over drawn shapes (T = 1 and one head included)."""
+    layer = MultiHeadAttention(heads * d, heads, causal=causal, rng=seed, dtype="float64")
+    rng = np.random.default_rng(seed)
+    x, dy = rng.standard_normal((2, n, t, heads * d))
+    kernel, ws = kernel_for(layer), Workspace()
+    np.testing.assert_allclose(kernel.forward(x, ws), layer(x), rtol=1e-12, atol=1e-13)
+    dx = kernel.backward(dy, ws, need_dx=True).copy()
+    planned_grads = [p.grad.copy() for p in layer.parameters()]  # the kernel overwrites .grad
+    layer.zero_grad()
+    np.testing.assert_allclose(dx, layer.backward(dy), rtol=1e-12, atol=1e-13)
+    for planned, own in zip(planned_grads, (p.grad for p in layer.parameters()), strict=True):
+        np.testing.assert_allclose(planned, own, rtol=1e-12, atol=1e-13)
 
 
 @pytest.mark.parametrize("model_name", ["blocks", "causal", "vit"])

@@ -1,7 +1,9 @@
 """``minidl bench --model cnn``: training steps of the default CNN (``minidl train --model cnn``).
 
-Contestants, each training the same network from the same weights with Adam (lr 1e-3, the
-CLI's default for the CNN) on the same batches in the same order:
+The network is ``models.cnn()``: the CLI's layers without the Dropout it puts before the
+last Dense (PyTorch's twin could not draw the same masks; dropout's cost is a mask over
+(N, 128)). Contestants, each training it from the same weights with Adam (lr 1e-3) on the
+same batches in the same order:
 
 - ``planned``: ``Trainer.train_epoch`` on its default path, ``minidl.plan`` (the planned
   conv kernels: im2col by slab copies and one GEMM each for Z, dW and the dX columns);

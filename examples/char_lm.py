@@ -13,7 +13,7 @@ also saw the previous letter (the bigram) about 3.6; both are counted on the sam
 training words (minidl.data.text.ngram_bits). Then it samples new words, seeded, at a
 few temperatures.
 
-Run:  python examples/char_lm.py [--epochs 4] [--hidden 128] [--quick]
+Run:  python examples/char_lm.py [--epochs 6] [--hidden 128] [--quick]
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def common_arguments(p: argparse.ArgumentParser) -> None:
 
 def parse(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--epochs", type=int, default=4, help="passes over the training words")
+    p.add_argument("--epochs", type=int, default=6, help="passes over the training words")
     p.add_argument("--embed", type=int, default=32, help="E, the width of each character's embedding")
     p.add_argument("--hidden", type=int, default=128, help="H, the LSTM's hidden size")
     p.add_argument("--lr", type=float, default=5e-3, help="Adam's starting learning rate")

@@ -17,7 +17,7 @@ then samples words from the transformer.
 Every batch is padded to the one T that the positional embedding was built for (the
 longest word + 1); the LSTM's batches stop at their own longest word instead.
 
-Run:  python examples/char_transformer.py [--epochs 3] [--embed 64] [--blocks 2] [--quick]
+Run:  python examples/char_transformer.py [--epochs 6] [--embed 64] [--blocks 2] [--quick]
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from minidl.data.text import load_words
 from minidl.nn.layers.tokens import PositionalEmbedding
 
 # The LSTM, the training loop, the baselines and the report are char_lm's own: one copy.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parent))   # appended: shadows nothing
 from char_lm import baselines, common_arguments, finish, lstm_lm, train  # noqa: E402
 from char_lm import parse as lstm_defaults  # noqa: E402
 
@@ -65,7 +65,7 @@ def padded_logits(model, length: int):
 
 def parse(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--epochs", type=int, default=3, help="passes over the training words")
+    p.add_argument("--epochs", type=int, default=6, help="passes over the training words")
     p.add_argument("--embed", type=int, default=64, help="E, the width of each token")
     p.add_argument("--heads", type=int, default=4, help="attention heads (must divide E)")
     p.add_argument("--blocks", type=int, default=2, help="transformer blocks")

@@ -136,7 +136,7 @@ def plot(curves: dict, steps: int, t_len: int, path: Path) -> None:
     matplotlib.use("Agg")   # files only: works without a display
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))   # own y ranges: the trained curves differ less
     titles = ("at initialisation", f"after {steps} Adam steps")
     for ax, stage, title in zip(axes, ("init", "trained"), titles):
         for name in ("RNN", "LSTM", "LSTM c", "GRU"):

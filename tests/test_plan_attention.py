@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minidl import SGD, Adam, Dense, ReLU, Sequential, SoftmaxCrossEntropy
+from minidl import SGD, Adam, Dense, Dropout, ReLU, Sequential, SoftmaxCrossEntropy
 from minidl.nn.layers import (
     GELU,
     LayerNorm,
@@ -57,10 +57,10 @@ def small_vit(dt):
 
 def softmax_inside(dt):
     """A Softmax layer between two Dense layers, and a Residual around a plain Sequential
-    of row layers (Tokenwise around an MLP)."""
+    of row layers (Tokenwise around an MLP), then one around Dropout (the same masks drawn)."""
     return Sequential(Dense(E, E, rng=1, dtype=dt), Residual(Tokenwise(Sequential(
         Dense(E, 6, rng=2, dtype=dt), Softmax(dtype=dt), Dense(6, E, rng=3, dtype=dt)))),
-        Residual(Sequential(Dense(E, E, rng=4, dtype=dt), ReLU())),
+        Residual(Sequential(Dense(E, E, rng=4, dtype=dt), ReLU(), Dropout(0.3, rng=6))),
         PositionalEmbedding(T, E, rng=5, dtype=dt), *tokens_head(dt))
 
 
@@ -197,12 +197,15 @@ def test_a_layer_inside_a_residual_that_shares_a_parameter_runs_its_own_methods(
         assert_close(p.data, q.data, 1e-10, "parameter")
 
 
-def test_planned_forward_is_the_models_output():
-    model = small_vit("float64")
+@pytest.mark.parametrize("model_name", ["vit", "softmax-residual-mlp"])
+def test_planned_forward_is_the_models_evaluation_output(model_name):
+    model = MODELS[model_name]("float64")
     step = plan(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
-    x, y = next(batches("vit", "float64"))
+    x, y = next(batches(model_name, "float64"))
     step(x, y)
-    np.testing.assert_allclose(step.forward(x), model(x), rtol=1e-12, atol=1e-14)
+    out = step.forward(x)  # Dropout inside a Residual too is the identity in evaluation mode
+    assert model.training
+    np.testing.assert_allclose(out, model.eval()(x), rtol=1e-12, atol=1e-14)
 
 
 def test_planned_layers_give_the_layers_own_errors():

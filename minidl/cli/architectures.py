@@ -43,7 +43,7 @@ def _cnn(s: dict, ds, rng):
     if side * side != ds.input_dim or side % 4:
         raise ValueError(f"--model cnn takes square one-channel images with a side divisible by 4; the "
                          f"data's rows have {ds.input_dim} features (e.g. 784 = 28²)")
-    return cnn(side, ds.num_classes, rng=rng, dtype=s["dtype"])
+    return cnn(side, ds.num_classes, dropout=s["dropout"], rng=rng, dtype=s["dtype"])
 
 
 def _sequence(builder):
@@ -62,9 +62,12 @@ ARCHITECTURES: dict[str, Architecture] = {
     "vit": Architecture(_vit, "a vision transformer: 7×7 patches of square images as 16 tokens, 2 blocks of "
                               "width 64 (4 heads, MLP 128), mean over tokens",
                         {"optimizer": "adam", "lr": 1e-3, "epochs": 15, "warmup": 1.0}),
+    # 10 epochs of Adam annealed by the cosine schedule (the default half-epoch warm-up): about
+    # 5 minutes on two quiet cores with the planned conv kernels, 0.922 test accuracy (README,
+    # "Convolutional networks"); the dropout before the last layer is --dropout's, 0.25 unless given.
     "cnn": Architecture(_cnn, "two 3×3 conv blocks (16, 32 channels; BatchNorm2d, ReLU, 2×2 max-pool), "
-                              "then Dense 128 → ReLU → Dense",
-                        {"optimizer": "adam", "lr": 1e-3, "epochs": 1}),
+                              "then Dense 128 → ReLU → Dropout (--dropout) → Dense",
+                        {"optimizer": "adam", "lr": 2e-3, "epochs": 10, "dropout": 0.25}),
     # The recurrent models clip the gradient norm (BPTT's products of Jacobians can explode)
     # and anneal Adam over 10 epochs: the LSTM's 0.88 on Fashion-MNIST row by row takes
     # about 7 of them (README, "Sequence models").

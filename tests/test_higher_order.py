@@ -8,8 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minidl.autodiff import Tensor, hvp
-from minidl.autodiff.higher_order import (nth_derivative, third_derivative_tensor,
-                                          third_directional, third_order_product)
+from minidl.autodiff.higher_order import (
+    nth_derivative,
+    third_derivative_tensor,
+    third_directional,
+    third_order_product,
+)
 
 POINTS = st.lists(st.floats(-2.5, 2.5), min_size=1, max_size=6).map(np.array)
 POSITIVE = st.lists(st.floats(0.2, 4.0), min_size=1, max_size=6).map(np.array)

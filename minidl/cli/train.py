@@ -61,12 +61,16 @@ DEFAULTS = {
 PATIENCE_VAL_SPLIT = 0.1
 # Options that may change when resuming; everything else must match the checkpoint.
 RESUMABLE = ("epochs",)
+# Flags (store_true) that a checkpoint records and a resumed run keeps; giving one on --resume
+# switches it on from then on.
+STEPPING_FLAGS = ("diagnostics", "teaching")
 
 
 def add_parser(sub) -> None:
     d = DEFAULTS
-    p = sub.add_parser("train", help="train an MLP (default: on the shipped Fashion-MNIST)",
-                       description="Train a multi-layer perceptron and report test accuracy.")
+    p = sub.add_parser("train", help="train a model (an MLP unless --model says otherwise) on the data",
+                       description="Train a model (--model: an MLP by default, or a CNN, ViT, LSTM, GRU "
+                                   "or RNN) and report its test accuracy.")
     g = p.add_argument_group("data")
     g.add_argument("--data", help=f"'fashion-mnist', 'spirals', 'moons', 'xor', or a path to an MNIST-format "
                                   f"directory, an .npz or a .csv file (default: {d['data']})")
@@ -156,6 +160,11 @@ def settings(args, parser) -> dict:
                           "of the training set for it (the test set never chooses the model)")
     if "lr" not in given and "lr" not in preferred and args.resume is None and base["optimizer"] == "adam":
         base["lr"] = 1e-3
+    # How the run steps rather than what it learns; a checkpoint keeps them, so that a resumed
+    # run continues the same arithmetic (diagnostics' sampled steps run the layers' own methods).
+    kept = args.stored_config if args.resume is not None else {}
+    for flag in STEPPING_FLAGS:
+        base[flag] = bool(getattr(args, flag) or kept.get(flag))
     validate(base, parser)
     return base
 
@@ -355,9 +364,9 @@ class Run:
                                                 deployable=self.deployable))
         trainer = Trainer(self.model, self.loss_fn, self.optimizer, schedule=schedule,
                           clip_norm=s["clip_norm"], callbacks=callbacks, progress=not args.quiet, log=log,
-                          mixed_precision=self.mixed, planned=not args.teaching, task=s["task"],
+                          mixed_precision=self.mixed, planned=not s["teaching"], task=s["task"],
                           target_scale=getattr(self.ds, "target_std", 1.0))
-        flow = attach_diagnostics(trainer, out_dir=out) if args.diagnostics else None
+        flow = attach_diagnostics(trainer, out_dir=out) if s["diagnostics"] else None
         return trainer, flow
 
     def resume(self, trainer, state) -> None:

@@ -48,7 +48,7 @@ def test_planned_and_teaching_contestants_train_to_the_same_weights():
     so it holds rounding noise (~1e-10 here), which two correct paths round differently."""
     rng = np.random.default_rng(0)
     x, y = rng.random((40, 784)), rng.integers(0, 10, 40)
-    runs = [bench_cnn._trainer(x, y, 16, "float64", 3, planned=p) for p in (True, False)]
+    runs = [bench_cnn.trainer(x, y, 16, "float64", 3, planned=p) for p in (True, False)]
     for run in runs:
         run()
     for planned, taught in zip(*(run.weights() for run in runs), strict=True):
@@ -61,7 +61,7 @@ def test_the_torch_twin_starts_from_minidls_weights_and_follows_its_steps():
     pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     x, y = rng.random((40, 784)), rng.integers(0, 10, 40)
-    ours = bench_cnn._trainer(x, y, 16, "float64", 3, planned=True)
+    ours = bench_cnn.trainer(x, y, 16, "float64", 3, planned=True)
     theirs = bench_cnn.torch_twin(x, y, 16, "float64", 3, threads=1)
     ours()
     theirs()

@@ -31,7 +31,7 @@ def test_bench_lstm_json_has_every_contestant(capsys):
 def test_planned_and_teaching_contestants_train_to_the_same_weights():
     rng = np.random.default_rng(0)
     x, y = rng.random((40, 784)), rng.integers(0, 10, 40)
-    runs = [bench_lstm._trainer(x, y, 16, "float64", 3, planned=p) for p in (True, False)]
+    runs = [bench_lstm.trainer(x, y, 16, "float64", 3, planned=p) for p in (True, False)]
     for run in runs:
         run()
     for planned, taught in zip(*(run.weights() for run in runs), strict=True):
@@ -45,7 +45,7 @@ def test_the_torch_twin_starts_from_minidls_weights_and_follows_its_steps():
     pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     x, y = rng.random((40, 784)), rng.integers(0, 10, 40)
-    ours = bench_lstm._trainer(x, y, 16, "float64", 3, planned=True)
+    ours = bench_lstm.trainer(x, y, 16, "float64", 3, planned=True)
     theirs = bench_lstm.torch_twin(x, y, 16, "float64", 3, threads=1)
     ours()
     theirs()

@@ -29,7 +29,7 @@ def test_the_gemm_bound_has_the_vits_shapes():
 def test_planned_and_teaching_contestants_train_to_the_same_weights():
     rng = np.random.default_rng(0)
     x, y = rng.random((12, 784)), rng.integers(0, 10, 12)  # a full batch and a short one
-    runs = [bench_vit._trainer(x, y, 8, "float64", 3, planned=p) for p in (True, False)]
+    runs = [bench_vit.trainer(x, y, 8, "float64", 3, planned=p) for p in (True, False)]
     for run in runs:
         run()
     for planned, taught in zip(*(run.weights() for run in runs), strict=True):

@@ -22,12 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import DataLoader
-from ..nn.losses import SoftmaxCrossEntropy
 from ..nn.models import lstm
-from ..optim import Adam
-from ..training import Trainer
-from .models import BenchModel
+from .models import adam_bench_model, adam_trainer, torch_adam_loop
 
 LR = 1e-3
 STEPS, FEATURES, HIDDEN, CLASSES = 28, 28, 128, 10
@@ -37,16 +33,9 @@ def _model(dtype, seed):
     return lstm(STEPS, FEATURES, HIDDEN, CLASSES, rng=seed, dtype=dtype)
 
 
-def _trainer(x, y, batch_size, dtype, seed, planned: bool):
-    model = _model(dtype, seed)
-    trainer = Trainer(model, SoftmaxCrossEntropy(), Adam(model.parameters(), lr=LR), progress=False,
-                      log=lambda *a: None, planned=planned)
-    loader = DataLoader(x, y, batch_size, rng=seed)
-
-    def run():
-        trainer.train_epoch(loader)
-    run.weights = lambda: [p.data for p in model.parameters()]
-    return run
+def trainer(x, y, batch_size, dtype, seed, planned: bool):
+    """This network trained by the Trainer, planned or on the teaching path."""
+    return adam_trainer(_model(dtype, seed), x, y, batch_size, seed, LR, planned)
 
 
 def gemm_bound(x, y, batch_size, dtype, seed):
@@ -81,8 +70,6 @@ def torch_twin(x, y, batch_size, dtype, seed, threads):
     """PyTorch eager: torch.nn.LSTM and Linear with minidl's initial weights, torch's Adam."""
     import torch
 
-    torch.set_num_threads(threads)
-    torch.set_flush_denormal(True)  # as minidl's updates flush subnormals
     torch_dtype = getattr(torch, np.dtype(dtype).name)
     _, cell, dense = _model(dtype, seed).layers
     recurrent = torch.nn.LSTM(FEATURES, HIDDEN, batch_first=True, dtype=torch_dtype)
@@ -96,28 +83,13 @@ def torch_twin(x, y, batch_size, dtype, seed, threads):
         linear.weight.copy_(torch.from_numpy(dense.W.T.copy()))
         linear.bias.copy_(torch.from_numpy(dense.b.copy()))
     params = [p for p in recurrent.parameters() if p.requires_grad] + list(linear.parameters())
-    optimizer = torch.optim.Adam(params, lr=LR)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    loader = DataLoader(x, y, batch_size, rng=seed)
 
-    def run():
-        for xb, yb in loader:
-            optimizer.zero_grad()
-            out, _ = recurrent(torch.from_numpy(xb).reshape(-1, STEPS, FEATURES))
-            loss = loss_fn(linear(out[:, -1]), torch.from_numpy(yb))
-            loss.backward()
-            optimizer.step()
+    def forward(xb):
+        out, _ = recurrent(xb.reshape(-1, STEPS, FEATURES))
+        return linear(out[:, -1])
+    run = torch_adam_loop(forward, params, x, y, batch_size, seed, LR, threads)
     run.weights = lambda: [p.detach().numpy() for p in params]
     return run
-
-
-def contestants(x, y, batch_size, dtype, seed, threads, use_torch) -> dict:
-    runs = {"planned": _trainer(x, y, batch_size, dtype, seed, planned=True),
-            "teaching": _trainer(x, y, batch_size, dtype, seed, planned=False),
-            "gemm": gemm_bound(x, y, batch_size, dtype, seed)}
-    if use_torch:
-        runs["torch"] = torch_twin(x, y, batch_size, dtype, seed, threads)
-    return runs
 
 
 def describe(batch_size: int, dtype: str) -> str:
@@ -125,6 +97,4 @@ def describe(batch_size: int, dtype: str) -> str:
             f"last state → Dense({HIDDEN} → {CLASSES}); batch {batch_size}, {dtype}, Adam lr {LR:g}")
 
 
-MODEL = BenchModel(describe=describe, contestants=contestants,
-                   references={"gemm": "gemm", "torch": "torch", "planned": "planned"},
-                   default_limit=128 * 20)
+MODEL = adam_bench_model(trainer, gemm_bound, torch_twin, describe)

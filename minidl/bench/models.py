@@ -37,3 +37,77 @@ class BenchModel:
 def bench_model(name: str) -> BenchModel:
     """The ``BenchModel`` called ``name`` (one of ``BENCH_MODULES``)."""
     return importlib.import_module(BENCH_MODULES[name]).MODEL
+
+
+# What the architectures' contestants share: each trains its network with Adam from the
+# same weights on the same batches (a loader seeded alike), minidl's way or PyTorch's.
+
+def adam_trainer(model, x, y, batch_size: int, seed: int, lr: float, planned: bool):
+    """``run()``: one ``Trainer.train_epoch`` over (x, y), planned or on the teaching path;
+    ``run.weights()`` gives the parameters in ``model.parameters()`` order."""
+    from ..data import DataLoader
+    from ..nn.losses import SoftmaxCrossEntropy
+    from ..optim import Adam
+    from ..training import Trainer
+
+    trainer = Trainer(model, SoftmaxCrossEntropy(), Adam(model.parameters(), lr=lr), progress=False,
+                      log=lambda *a: None, planned=planned)
+    loader = DataLoader(x, y, batch_size, rng=seed)
+
+    def run():
+        trainer.train_epoch(loader)
+    run.weights = lambda: [p.data for p in model.parameters()]
+    return run
+
+
+def torch_adam_loop(forward, params, x, y, batch_size: int, seed: int, lr: float, threads: int):
+    """``run()``: PyTorch eager over the same batches as ``adam_trainer``: ``forward(xb)``
+    gives logits, cross-entropy, backward, torch's Adam over ``params``."""
+    import torch
+
+    from ..data import DataLoader
+
+    torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)  # as minidl's updates flush subnormals
+    optimizer = torch.optim.Adam(params, lr=lr)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    loader = DataLoader(x, y, batch_size, rng=seed)
+
+    def run():
+        for xb, yb in loader:
+            optimizer.zero_grad()
+            loss = loss_fn(forward(torch.from_numpy(xb)), torch.from_numpy(yb))
+            loss.backward()
+            optimizer.step()
+    return run
+
+
+def exported_torch_twin(model, x, y, batch_size: int, seed: int, lr: float, threads: int):
+    """``torch_adam_loop`` on ``minidl.export.to_torch(model)`` in training mode;
+    ``run.weights()`` in minidl's order and layouts (a Linear's weight is Dense's W transposed)."""
+    from ..export import to_torch
+
+    net = to_torch(model).train()
+    run = torch_adam_loop(net, list(net.parameters()), x, y, batch_size, seed, lr, threads)
+    run.weights = lambda: [p.detach().numpy().T if p.ndim == 2 else p.detach().numpy()
+                           for p in net.parameters()]
+    return run
+
+
+def adam_bench_model(trainer, gemm_bound, torch_twin, describe) -> BenchModel:
+    """A ``BenchModel`` of four contestants: ``trainer(x, y, batch_size, dtype, seed,
+    planned)`` both ways, ``gemm_bound(x, y, batch_size, dtype, seed)`` and, when PyTorch is
+    used, ``torch_twin(x, y, batch_size, dtype, seed, threads)``; ratios against the GEMM
+    bound, PyTorch and the planned path; 20 batches of 128 a round by default."""
+
+    def contestants(x, y, batch_size, dtype, seed, threads, use_torch) -> dict:
+        runs = {"planned": trainer(x, y, batch_size, dtype, seed, planned=True),
+                "teaching": trainer(x, y, batch_size, dtype, seed, planned=False),
+                "gemm": gemm_bound(x, y, batch_size, dtype, seed)}
+        if use_torch:
+            runs["torch"] = torch_twin(x, y, batch_size, dtype, seed, threads)
+        return runs
+
+    return BenchModel(describe=describe, contestants=contestants,
+                      references={"gemm": "gemm", "torch": "torch", "planned": "planned"},
+                      default_limit=128 * 20)

@@ -21,13 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import DataLoader
 from ..nn.layers import Dense, MultiHeadAttention, PatchEmbedding
-from ..nn.losses import SoftmaxCrossEntropy
 from ..nn.models import vit
-from ..optim import Adam
-from ..training import Trainer
-from .models import BenchModel
+from .models import adam_bench_model, adam_trainer, exported_torch_twin
 
 LR = 1e-3
 
@@ -37,16 +33,9 @@ def _model(dtype, seed):
     return vit(28, 7, 10, embed_dim=64, depth=2, num_heads=4, mlp_dim=128, rng=seed, dtype=dtype)
 
 
-def _trainer(x, y, batch_size, dtype, seed, planned: bool):
-    model = _model(dtype, seed)
-    trainer = Trainer(model, SoftmaxCrossEntropy(), Adam(model.parameters(), lr=LR), progress=False,
-                      log=lambda *a: None, planned=planned)
-    loader = DataLoader(x, y, batch_size, rng=seed)
-
-    def run():
-        trainer.train_epoch(loader)
-    run.weights = lambda: [p.data for p in model.parameters()]
-    return run
+def trainer(x, y, batch_size, dtype, seed, planned: bool):
+    """This network trained by the Trainer, planned or on the teaching path."""
+    return adam_trainer(_model(dtype, seed), x, y, batch_size, seed, LR, planned)
 
 
 def gemm_shapes(model, batch_size: int) -> tuple[list, list]:
@@ -106,33 +95,7 @@ def gemm_bound(x, y, batch_size, dtype, seed):
 
 def torch_twin(x, y, batch_size, dtype, seed, threads):
     """PyTorch eager: the same model exported by ``to_torch``, trained with torch's Adam."""
-    import torch
-
-    from ..export import to_torch
-
-    torch.set_num_threads(threads)
-    torch.set_flush_denormal(True)  # as minidl's updates flush subnormals
-    net = to_torch(_model(dtype, seed)).train()
-    optimizer = torch.optim.Adam(net.parameters(), lr=LR)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    loader = DataLoader(x, y, batch_size, rng=seed)
-
-    def run():
-        for xb, yb in loader:
-            optimizer.zero_grad()
-            loss = loss_fn(net(torch.from_numpy(xb)), torch.from_numpy(yb))
-            loss.backward()
-            optimizer.step()
-    return run
-
-
-def contestants(x, y, batch_size, dtype, seed, threads, use_torch) -> dict:
-    runs = {"planned": _trainer(x, y, batch_size, dtype, seed, planned=True),
-            "teaching": _trainer(x, y, batch_size, dtype, seed, planned=False),
-            "gemm": gemm_bound(x, y, batch_size, dtype, seed)}
-    if use_torch:
-        runs["torch"] = torch_twin(x, y, batch_size, dtype, seed, threads)
-    return runs
+    return exported_torch_twin(_model(dtype, seed), x, y, batch_size, seed, LR, threads)
 
 
 def describe(batch_size: int, dtype: str) -> str:
@@ -140,6 +103,4 @@ def describe(batch_size: int, dtype: str) -> str:
             f"mean over tokens → Dense; batch {batch_size}, {dtype}, Adam lr {LR:g}")
 
 
-MODEL = BenchModel(describe=describe, contestants=contestants,
-                   references={"gemm": "gemm", "torch": "torch", "planned": "planned"},
-                   default_limit=128 * 20)
+MODEL = adam_bench_model(trainer, gemm_bound, torch_twin, describe)

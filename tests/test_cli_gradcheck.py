@@ -24,7 +24,9 @@ def test_default_run_checks_everything_both_ways(capsys):
                                            "max", "rel", "err", "result"]
     for subject in ["Dense(5 → 4)", "ReLU()", "Tanh()", "Sigmoid()", "Dropout(p=0.5) train",
                     "BatchNorm1d(4) train", "BatchNorm1d(4) eval", "SoftmaxCrossEntropy()",
-                    "MSELoss()", "mlp([6, 10, 10, 4])"]:
+                    "MSELoss()", "mlp([6, 10, 10, 4])", "RNN(2 → 3) T=1, sequence",
+                    "LSTM(2 → 3) T=3, last state", "GRU(2 → 3) T=3, sequence",
+                    "Reshape → LSTM → Dense"]:
         lines = [line for line in out.splitlines() if line.startswith(subject)]
         kinds = {re.split(r"\s{2,}", line)[1] for line in lines}
         assert kinds == {"finite", "engine"}, subject

@@ -177,8 +177,10 @@ SPECIMENS = {
 }
 
 from .specimens_conv import SPECIMENS as _CONV_SPECIMENS  # noqa: E402  (issue 14)
+from .specimens_recurrent import SPECIMENS as _RECURRENT_SPECIMENS  # noqa: E402  (issue 15)
 
 SPECIMENS.update(_CONV_SPECIMENS)
+SPECIMENS.update(_RECURRENT_SPECIMENS)
 
 
 def resolve(names) -> list[str]:

@@ -15,7 +15,7 @@ import tracemalloc
 
 import numpy as np
 
-from minidl.autodiff import Tensor, grad, hvp, hvp_reverse
+from minidl.autodiff import Tensor, conjugate_gradient, grad, hvp, hvp_reverse
 
 N, TOL = 30, 1e-8
 rng = np.random.default_rng(0)
@@ -32,25 +32,10 @@ def f(x):
 gradient = grad(f)
 
 
-def conjugate_gradient(x, rhs, iterations=50, tol=1e-10):
-    """Solve H(x) d = rhs with H·v products only; returns (d, number of H·v)."""
-    d, r = np.zeros_like(rhs), rhs.copy()
-    p, rr = r.copy(), float(r @ r)
-    for k in range(iterations):
-        hp = hvp(f, x, p)
-        alpha = rr / float(p @ hp)
-        d, r = d + alpha * p, r - alpha * hp
-        rr_new = float(r @ r)
-        if np.sqrt(rr_new) < tol * np.linalg.norm(rhs):
-            return d, k + 1
-        p, rr = r + (rr_new / rr) * p, rr_new
-    return d, iterations
-
-
 def newton_cg(x):
     steps = products = 0
     while np.linalg.norm(g := gradient(x)) > TOL and steps < 100:
-        d, k = conjugate_gradient(x, -g)
+        d, k = conjugate_gradient(lambda v, x=x: hvp(f, x, v), -g, tol=1e-10, max_iter=50)  # H d = −∇f
         x, steps, products = x + d, steps + 1, products + k
     return steps, products, float(np.linalg.norm(gradient(x)))
 

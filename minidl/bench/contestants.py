@@ -33,7 +33,7 @@ from ..nn.losses import SoftmaxCrossEntropy
 from ..nn.models import mlp
 from ..optim import SGD
 from ..plan import plan
-from ..training import Trainer
+from .models import torch_loop, trainer_run
 
 LR, MOMENTUM = 0.1, 0.9
 
@@ -53,14 +53,7 @@ def _model_and_optimizer(sizes, dtype, seed):
 def _trainer_path(x, y, sizes, batch_size, dtype, seed, *, planned: bool):
     """``Trainer.train_epoch`` on the planned or the teaching path."""
     model, optimizer = _model_and_optimizer(sizes, dtype, seed)
-    trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer, progress=False,
-                      log=lambda *a: None, planned=planned)
-    loader = DataLoader(x, y, batch_size, rng=seed)
-
-    def run_epoch():
-        trainer.train_epoch(loader)
-    run_epoch.weights = lambda: [p.data for p in model.parameters()]
-    return run_epoch
+    return trainer_run(model, optimizer, x, y, batch_size, seed, planned)
 
 
 def planned_trainer(x, y, sizes, batch_size, dtype, seed):
@@ -212,9 +205,6 @@ def torch_path(x, y, sizes, batch_size, dtype, seed, threads):
     """PyTorch eager (when installed), same model, optimizer, data order, dtype and threads."""
     import torch
 
-    torch.set_num_threads(threads)
-    # Without this, PyTorch walks into the subnormal-number slowdown minidl's optimizers avoid.
-    torch.set_flush_denormal(True)
     torch_dtype = getattr(torch, np.dtype(dtype).name)
     init = mlp(sizes, rng=seed, dtype=dtype)
     layers = []
@@ -226,16 +216,7 @@ def torch_path(x, y, sizes, batch_size, dtype, seed, threads):
         layers += [linear, torch.nn.ReLU()]
     net = torch.nn.Sequential(*layers[:-1])
     optimizer = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    loader = DataLoader(x, y, batch_size, rng=seed)
-
-    def run_epoch():
-        for xb, yb in loader:
-            optimizer.zero_grad()
-            loss = loss_fn(net(torch.from_numpy(xb)), torch.from_numpy(yb))
-            loss.backward()
-            optimizer.step()
-    return run_epoch
+    return torch_loop(net, optimizer, x, y, batch_size, seed, threads)
 
 
 # The speed targets of issue 11 on this MLP: (contestant, reference, the most its time may be

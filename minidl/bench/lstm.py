@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn.models import lstm
-from .models import adam_bench_model, adam_trainer, torch_adam_loop
+from .models import adam_bench_model, adam_trainer, torch_loop
 
 LR = 1e-3
 STEPS, FEATURES, HIDDEN, CLASSES = 28, 28, 128, 10
@@ -87,7 +87,7 @@ def torch_twin(x, y, batch_size, dtype, seed, threads):
     def forward(xb):
         out, _ = recurrent(xb.reshape(-1, STEPS, FEATURES))
         return linear(out[:, -1])
-    run = torch_adam_loop(forward, params, x, y, batch_size, seed, LR, threads)
+    run = torch_loop(forward, torch.optim.Adam(params, lr=LR), x, y, batch_size, seed, threads)
     run.weights = lambda: [p.detach().numpy() for p in params]
     return run
 

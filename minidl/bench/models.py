@@ -4,7 +4,9 @@ Each lives in its own module (``minidl.bench.<name>``) that defines ``MODEL``, a
 ``BenchModel``: how to describe the setup, how to build its contestants (each a
 ``run()`` that trains over the given samples once) and which of them the ratio columns
 are taken against. The modules are imported only when asked for, so one model's
-contestants (which may build PyTorch twins) cost nothing to the others.
+contestants (which may build PyTorch twins) cost nothing to the others. Below the
+registry: what every contestant builder shares, the MLP's included (one Trainer epoch, one
+PyTorch training loop, a PyTorch twin by ``to_torch``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,11 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from ..data import DataLoader
+from ..nn.losses import SoftmaxCrossEntropy
+from ..optim import Adam
+from ..training import Trainer
 
 BENCH_MODULES = {"cnn": "minidl.bench.cnn", "lstm": "minidl.bench.lstm", "vit": "minidl.bench.vit"}
 
@@ -42,16 +49,11 @@ def bench_model(name: str) -> BenchModel:
 # What the architectures' contestants share: each trains its network with Adam from the
 # same weights on the same batches (a loader seeded alike), minidl's way or PyTorch's.
 
-def adam_trainer(model, x, y, batch_size: int, seed: int, lr: float, planned: bool):
-    """``run()``: one ``Trainer.train_epoch`` over (x, y), planned or on the teaching path;
-    ``run.weights()`` gives the parameters in ``model.parameters()`` order."""
-    from ..data import DataLoader
-    from ..nn.losses import SoftmaxCrossEntropy
-    from ..optim import Adam
-    from ..training import Trainer
-
-    trainer = Trainer(model, SoftmaxCrossEntropy(), Adam(model.parameters(), lr=lr), progress=False,
-                      log=lambda *a: None, planned=planned)
+def trainer_run(model, optimizer, x, y, batch_size: int, seed: int, planned: bool):
+    """``run()``: one ``Trainer.train_epoch`` over (x, y) with ``optimizer``, planned or on the
+    teaching path; ``run.weights()`` gives the parameters in ``model.parameters()`` order."""
+    trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer, progress=False, log=lambda *a: None,
+                      planned=planned)
     loader = DataLoader(x, y, batch_size, rng=seed)
 
     def run():
@@ -60,16 +62,20 @@ def adam_trainer(model, x, y, batch_size: int, seed: int, lr: float, planned: bo
     return run
 
 
-def torch_adam_loop(forward, params, x, y, batch_size: int, seed: int, lr: float, threads: int):
-    """``run()``: PyTorch eager over the same batches as ``adam_trainer``: ``forward(xb)``
-    gives logits, cross-entropy, backward, torch's Adam over ``params``."""
+def adam_trainer(model, x, y, batch_size: int, seed: int, lr: float, planned: bool):
+    """``trainer_run`` with Adam at ``lr``."""
+    return trainer_run(model, Adam(model.parameters(), lr=lr), x, y, batch_size, seed, planned)
+
+
+def torch_loop(forward, optimizer, x, y, batch_size: int, seed: int, threads: int):
+    """``run()``: PyTorch eager over the same batches as minidl's contestants (a loader seeded
+    alike): ``forward(xb)`` gives logits, then cross-entropy, backward and ``optimizer.step()``,
+    on ``threads`` threads with subnormals flushed (as minidl's updates flush them; without
+    it PyTorch walks into the slowdown they cause)."""
     import torch
 
-    from ..data import DataLoader
-
     torch.set_num_threads(threads)
-    torch.set_flush_denormal(True)  # as minidl's updates flush subnormals
-    optimizer = torch.optim.Adam(params, lr=lr)
+    torch.set_flush_denormal(True)
     loss_fn = torch.nn.CrossEntropyLoss()
     loader = DataLoader(x, y, batch_size, rng=seed)
 
@@ -83,12 +89,14 @@ def torch_adam_loop(forward, params, x, y, batch_size: int, seed: int, lr: float
 
 
 def exported_torch_twin(model, x, y, batch_size: int, seed: int, lr: float, threads: int):
-    """``torch_adam_loop`` on ``minidl.export.to_torch(model)`` in training mode;
+    """``torch_loop`` with torch's Adam on ``minidl.export.to_torch(model)`` in training mode;
     ``run.weights()`` in minidl's order and layouts (a Linear's weight is Dense's W transposed)."""
+    import torch
+
     from ..export import to_torch
 
     net = to_torch(model).train()
-    run = torch_adam_loop(net, list(net.parameters()), x, y, batch_size, seed, lr, threads)
+    run = torch_loop(net, torch.optim.Adam(net.parameters(), lr=lr), x, y, batch_size, seed, threads)
     run.weights = lambda: [p.detach().numpy().T if p.ndim == 2 else p.detach().numpy()
                            for p in net.parameters()]
     return run

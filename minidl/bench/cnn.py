@@ -22,7 +22,14 @@ import numpy as np
 from ..nn.layers import Conv2d, Dense
 from ..nn.models import cnn
 from ..plan.planner import leaf_layers
-from .models import adam_bench_model, adam_trainer, exported_torch_twin
+from .models import (
+    adam_bench_model,
+    adam_trainer,
+    backward_gemms,
+    exported_torch_twin,
+    forward_gemms,
+    projection_arrays,
+)
 
 LR = 1e-3
 
@@ -53,22 +60,14 @@ def gemm_shapes(model, batch_size: int, dtype) -> list[tuple[int, int, int]]:
 
 def gemm_bound(x, y, batch_size, dtype, seed):
     """The forward, dW and dX GEMMs of every step over ``x``, into preallocated outputs."""
-    rng = np.random.default_rng(seed)
-    layers = []
-    for m, k, f in gemm_shapes(_model(dtype, seed), batch_size, dtype):
-        a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, f)).astype(dtype)
-        layers.append((a, b, np.empty((m, f), dtype), np.empty((k, f), dtype), np.empty((m, k), dtype)))
+    layers = projection_arrays(gemm_shapes(_model(dtype, seed), batch_size, dtype), dtype,
+                               np.random.default_rng(seed))  # cols, W, Z, dW, dcols per layer
     steps = -(-len(x) // batch_size)
 
     def run():
         for _ in range(steps):
-            for a, b, z, _, _ in layers:
-                np.matmul(a, b, out=z)  # Z = cols W
-            for i in range(len(layers) - 1, -1, -1):
-                a, b, z, dw, da = layers[i]
-                np.matmul(a.T, z, out=dw)  # dW = colsᵀ dZ
-                if i:
-                    np.matmul(z, b.T, out=da)  # dcols = dZ Wᵀ
+            forward_gemms(layers)   # Z = cols W
+            backward_gemms(layers)  # dW = colsᵀ dZ, dcols = dZ Wᵀ
     return run
 
 

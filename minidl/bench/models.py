@@ -15,6 +15,8 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..data import DataLoader
 from ..nn.losses import SoftmaxCrossEntropy
 from ..optim import Adam
@@ -119,3 +121,30 @@ def adam_bench_model(trainer, gemm_bound, torch_twin, describe) -> BenchModel:
     return BenchModel(describe=describe, contestants=contestants,
                       references={"gemm": "gemm", "torch": "torch", "planned": "planned"},
                       default_limit=128 * 20)
+
+
+# The GEMM-only bounds: the products of layers Z = A W, each a (M, K) × (K, F) GEMM.
+
+def projection_arrays(shapes, dtype, rng) -> list[tuple]:
+    """Per (M, K, F) of ``shapes``: random operands A (M, K) and W (K, F) and preallocated
+    outputs Z (M, F), dW (K, F) and dA (M, K)."""
+    def draw(*shape):
+        return rng.standard_normal(shape).astype(dtype)
+    return [(draw(m, k), draw(k, f), np.empty((m, f), dtype), np.empty((k, f), dtype),
+             np.empty((m, k), dtype)) for m, k, f in shapes]
+
+
+def forward_gemms(layers) -> None:
+    """Z = A W for every layer of ``projection_arrays``."""
+    for a, w, z, _, _ in layers:
+        np.matmul(a, w, out=z)
+
+
+def backward_gemms(layers) -> None:
+    """Last layer first: dW = Aᵀ dZ, and dA = dZ Wᵀ for all but the first (its input is data);
+    Z's array stands in for dZ."""
+    for i in range(len(layers) - 1, -1, -1):
+        a, w, z, dw, da = layers[i]
+        np.matmul(a.T, z, out=dw)
+        if i:
+            np.matmul(z, w.T, out=da)

@@ -23,7 +23,14 @@ import numpy as np
 
 from ..nn.layers import Dense, MultiHeadAttention, PatchEmbedding
 from ..nn.models import vit
-from .models import adam_bench_model, adam_trainer, exported_torch_twin
+from .models import (
+    adam_bench_model,
+    adam_trainer,
+    backward_gemms,
+    exported_torch_twin,
+    forward_gemms,
+    projection_arrays,
+)
 
 LR = 1e-3
 
@@ -65,8 +72,7 @@ def gemm_bound(x, y, batch_size, dtype, seed):
         return rng.standard_normal(shape).astype(dtype)
 
     shapes, heads = gemm_shapes(_model(dtype, seed), batch_size)
-    layers = [(draw(m, k), draw(k, f), np.empty((m, f), dtype), np.empty((k, f), dtype),
-               np.empty((m, k), dtype)) for m, k, f in shapes]
+    layers = projection_arrays(shapes, dtype, rng)
     # Q, K, V, P, O, then the gradients dP (dS), dQ, dK, dV in arrays of their own
     attention = [(draw(b, t, d), draw(b, t, d), draw(b, t, d), draw(b, t, t), np.empty((b, t, d), dtype),
                   np.empty((b, t, t), dtype), *(np.empty((b, t, d), dtype) for _ in range(3)))
@@ -75,8 +81,7 @@ def gemm_bound(x, y, batch_size, dtype, seed):
 
     def run():
         for _ in range(steps):
-            for a, w, z, _, _ in layers:
-                np.matmul(a, w, out=z)                              # Z = X W
+            forward_gemms(layers)                                   # Z = X W
             for q, k, v, p, o, *_ in attention:
                 np.matmul(q, k.transpose(0, 2, 1), out=p)           # S = Q Kᵀ (P in its place)
                 np.matmul(p, v, out=o)                              # O = P V
@@ -85,11 +90,7 @@ def gemm_bound(x, y, batch_size, dtype, seed):
                 np.matmul(do, v.transpose(0, 2, 1), out=ds)         # dP = dO Vᵀ (dS in its place)
                 np.matmul(ds, k, out=dq)                            # dQ = dS K
                 np.matmul(ds.transpose(0, 2, 1), q, out=dk)         # dK = dSᵀ Q
-            for i in range(len(layers) - 1, -1, -1):
-                a, w, z, dw, da = layers[i]
-                np.matmul(a.T, z, out=dw)                           # dW = Xᵀ dZ
-                if i:
-                    np.matmul(z, w.T, out=da)                       # dX = dZ Wᵀ
+            backward_gemms(layers)                                  # dW = Xᵀ dZ, dX = dZ Wᵀ
     return run
 
 

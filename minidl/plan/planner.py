@@ -25,6 +25,7 @@ from ..optim import SGD
 from ..optim.clip import clip_grad_norm
 from . import updates
 from .kernels import CrossEntropyKernel, OwnMethods, kernel_for
+from .kernels.base import wired
 from .layout import Layout
 from .workspace import Workspace
 
@@ -117,17 +118,12 @@ class PlannedStep:
         model, optimizer = self.model, self.optimizer
         self.generation, self.params = Module.generation, optimizer.params
         self.hooked, self.signature, self.listed = self._survey()
-        self.kernels = [kernel_for(layer) for layer in leaf_layers(model)]
-        self._share_nothing()
+        self.kernels = wired([kernel_for(layer) for layer in leaf_layers(model)])
         # Backward stops at the first layer with parameters: what comes before it (a Reshape
         # of the data, say) has nothing to learn, so no ∂L/∂x is computed for it.
         self.first_learner = next((i for i, k in enumerate(self.kernels) if k.layer.parameters()), 0)
-        # Which arrays a kernel may write over: an input another kernel made and no backward
-        # reads; a dout made by a planned kernel or the fused loss (a layer's own methods or
-        # a user's loss might keep the array they return).
-        for before, kernel in zip(self.kernels, self.kernels[1:]):
-            kernel.input_is_scratch = before.output_is_scratch
-            before.dout_is_scratch = not isinstance(kernel, OwnMethods)
+        # The last kernel may write over its dout when the fused loss made it (a user's loss
+        # might keep the array it returns).
         if self.kernels:
             self.kernels[-1].dout_is_scratch = self.loss_kernel is not None
         self.update = updates.planned_update(optimizer)
@@ -174,15 +170,6 @@ class PlannedStep:
             self._build()
         self.generation, self.params = Module.generation, self.optimizer.params
         self.hooked, self.listed = hooked, listed
-
-    def _share_nothing(self) -> None:
-        """A parameter two layers share gets gradient from both: those layers add (own methods)."""
-        owners: dict = {}
-        for kernel in self.kernels:
-            for p in kernel.layer.parameters():
-                owners.setdefault(id(p), []).append(kernel)
-        shared = {id(k) for ks in owners.values() if len(ks) > 1 for k in ks}
-        self.kernels = [OwnMethods(k.layer) if id(k) in shared else k for k in self.kernels]
 
     # ------------------------------------------------------------------ training
     def __call__(self, x, y) -> float:

@@ -68,3 +68,25 @@ class OwnMethods(Kernel):
     def backward(self, dout, ws, need_dx: bool):
         """The layer's own backward: dX = J_layerᵀ dY, gradients added into ``.grad``."""
         return self.layer.backward(dout)
+
+
+def wired(kernels: list) -> list:
+    """``kernels`` (one per layer, in order) made ready to run as one chain, by the planner
+    and by a container's inner ``Chain`` alike.
+
+    A parameter two of the layers share gets gradient from both, so those layers run their
+    own methods (which add into ``.grad``). And which arrays a kernel may write over: an
+    input another kernel made and no backward reads; a dout made by a planned kernel (a
+    layer's own methods might keep the array they return). The chain's two ends are its
+    caller's to set.
+    """
+    owners: dict = {}
+    for kernel in kernels:
+        for p in kernel.layer.parameters():
+            owners.setdefault(id(p), []).append(kernel)
+    shared = {id(k) for ks in owners.values() if len(ks) > 1 for k in ks}
+    kernels = [OwnMethods(k.layer) if id(k) in shared else k for k in kernels]
+    for before, kernel in zip(kernels, kernels[1:]):
+        kernel.input_is_scratch = before.output_is_scratch
+        before.dout_is_scratch = not isinstance(kernel, OwnMethods)
+    return kernels

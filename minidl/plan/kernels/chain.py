@@ -3,17 +3,15 @@ layers), wired as the planner wires its own top-level chain."""
 
 from __future__ import annotations
 
-from .base import OwnMethods
+from .base import OwnMethods, wired
 
 
 class Chain:
     """The kernels of ``module``'s leaf layers (a plain ``Sequential`` opened up, as the
     planner opens one), run forward in order and backward in reverse.
 
-    Which array a kernel may write over follows the planner's rule (an input another kernel
-    made and no backward reads; a dout a planned kernel made); the two ends are the
-    container's to set (``first_input_is_scratch``, ``last_dout_is_scratch``), per call.
-    A parameter two inner layers share gets gradient from both: those layers add (own methods).
+    Wired as the planner wires its chain (``base.wired``); the two ends are the container's
+    to set (``first_input_is_scratch``, ``last_dout_is_scratch``), per call.
     """
 
     def __init__(self, module):
@@ -21,16 +19,7 @@ class Chain:
         from ..planner import leaf_layers
         from . import kernel_for
 
-        kernels = [kernel_for(layer) for layer in leaf_layers(module)]
-        owners: dict = {}
-        for kernel in kernels:
-            for p in kernel.layer.parameters():
-                owners.setdefault(id(p), []).append(kernel)
-        shared = {id(k) for ks in owners.values() if len(ks) > 1 for k in ks}
-        self.kernels = [OwnMethods(k.layer) if id(k) in shared else k for k in kernels]
-        for before, kernel in zip(self.kernels, self.kernels[1:]):
-            kernel.input_is_scratch = before.output_is_scratch
-            before.dout_is_scratch = not isinstance(kernel, OwnMethods)
+        self.kernels = wired([kernel_for(layer) for layer in leaf_layers(module)])
 
     @property
     def overwrites_grads(self) -> bool:

@@ -4,10 +4,9 @@ reaches (float64 to 1e-10 relative, float32 within rounding)."""
 
 from __future__ import annotations
 
-import tracemalloc
-
 import numpy as np
 import pytest
+from plan_helpers import steady_peak_bytes
 
 from minidl import (
     SGD,
@@ -320,15 +319,7 @@ def test_steady_state_planned_training_allocates_no_batch_sized_array(path, opt_
 
         def train():
             step(x, y)
-    for _ in range(2):
-        train()
-    tracemalloc.start()
-    try:
-        for _ in range(3):
-            train()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = steady_peak_bytes(train, warmup=2, steps=3)
     one_batch_array = n * width * 4
     assert peak < one_batch_array / 8, f"a planned step allocated up to {peak} bytes"
 

@@ -5,12 +5,11 @@ float32 within rounding), with a changing batch size, causal and not, and the wh
 
 from __future__ import annotations
 
-import tracemalloc
-
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from plan_helpers import steady_peak_bytes
 
 from minidl import SGD, Adam, Dense, Dropout, ReLU, Sequential, SoftmaxCrossEntropy
 from minidl.nn.layers import (
@@ -243,14 +242,6 @@ def test_steady_state_planned_vit_steps_allocate_no_batch_sized_array():
     rng = np.random.default_rng(0)
     n = 256
     x, y = rng.random((n, 256), dtype=np.float32), rng.integers(0, C, n)
-    for _ in range(2):
-        step(x, y)
-    tracemalloc.start()
-    try:
-        for _ in range(2):
-            step(x, y)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = steady_peak_bytes(lambda: step(x, y), warmup=2, steps=2)
     one_activation = n * 16 * 32 * 4  # (N, T, E) float32
     assert peak < one_activation / 8, f"a planned step allocated up to {peak} bytes"

@@ -7,12 +7,11 @@ max-pool ties route as the layer routes them; a steady-state step allocates noth
 
 from __future__ import annotations
 
-import tracemalloc
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from plan_helpers import steady_peak_bytes
 from test_plan import OPTIMIZERS, assert_close, assert_same_state, teaching_step
 
 from minidl import SGD, Dense, ReLU, Sequential, SoftmaxCrossEntropy
@@ -211,15 +210,7 @@ def step_peak_bytes(n: int) -> int:
     step = plan(model, SoftmaxCrossEntropy(), OPTIMIZERS["adam"](model.parameters()))
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((n, 144)).astype(np.float32), rng.integers(0, C, n)
-    for _ in range(3):
-        step(x, y)
-    tracemalloc.start()
-    try:
-        for _ in range(3):
-            step(x, y)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    return steady_peak_bytes(lambda: step(x, y), warmup=3, steps=3)
 
 
 def test_steady_state_planned_cnn_step_allocates_no_batch_sized_array():

@@ -7,12 +7,11 @@ time step."""
 
 from __future__ import annotations
 
-import tracemalloc
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from plan_helpers import steady_peak_bytes
 
 from minidl import GRU, LSTM, RNN, SGD, Adam, Dense, Sequential, SoftmaxCrossEntropy
 from minidl.nn.models import lstm
@@ -193,13 +192,7 @@ def test_a_steady_planned_lstm_step_allocates_nothing_per_time_step():
     for _ in range(2):
         step(x, y)
     held = step.workspace.nbytes()
-    tracemalloc.start()
-    try:
-        for _ in range(3):
-            step(x, y)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = steady_peak_bytes(lambda: step(x, y), warmup=0, steps=3)
     state_copies = 4 * n * h * 4
     assert step.workspace.nbytes() == held
     assert peak < 2 * state_copies + 16 * 1024, f"a planned LSTM step allocated up to {peak} bytes"

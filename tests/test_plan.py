@@ -29,7 +29,7 @@ from minidl.optim import clip_grad_norm
 from minidl.plan import NonFiniteLoss, plan
 from minidl.plan.kernels import OwnMethods
 from minidl.plan.planner import leaf_layers
-from minidl.training import Trainer
+from minidl.training import Trainer, evaluate
 
 D, C = 6, 4
 
@@ -261,6 +261,35 @@ def test_forward_is_evaluation_mode_and_returns_an_array_the_caller_owns():
     step.forward(x * 0)
     np.testing.assert_allclose(out, model.eval()(x), rtol=1e-12)  # not overwritten by the next call
     assert all((a == b).all() for a, b in zip(buffers, model.buffers()))
+
+
+def test_forward_runs_in_slices_of_the_training_batch_with_the_same_numbers():
+    model = MODELS["batchnorm-dropout"]("float64")
+    step = plan(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
+    x, y = next(batches("float64", "ids", sizes=(4,)))
+    step(x, y)
+    assert step.workspace_rows == 4
+    x_test = np.random.default_rng(3).standard_normal((11, x.shape[1]))
+    whole = model.eval()(x_test)
+    model.train()
+    for batch_size in (None, 3, 11, 50):  # 4, 4, 3 rows by default; a ragged last slice
+        np.testing.assert_allclose(step.forward(x_test, batch_size=batch_size), whole, rtol=1e-12)
+    assert step.workspace_rows == 4  # evaluating does not grow what a step reuses
+
+
+def test_the_trainer_evaluates_through_the_plan_with_the_teaching_numbers():
+    model = MODELS["batchnorm-dropout"]("float64")
+    x, y = next(batches("float64", "ids", sizes=(40,)))
+    trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1), progress=False)
+    trainer.fit(DataLoader(x, y, batch_size=8, rng=0), epochs=1)
+    seen = []
+    original = trainer._plan.forward
+    trainer._plan.forward = lambda data: seen.append(len(data)) or original(data)
+    record = trainer.evaluate((x, y))
+    assert seen == [40]
+    teaching = evaluate(model, SoftmaxCrossEntropy(), x, y)
+    assert record["accuracy"] == teaching["accuracy"]
+    assert record["loss"] == pytest.approx(teaching["loss"], rel=1e-12)
 
 
 def test_a_non_finite_loss_stops_before_anything_is_updated():

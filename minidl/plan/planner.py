@@ -111,6 +111,7 @@ class PlannedStep:
         self.fold_lr = fold_lr
         self.folded_lr = None  # the learning rate SGD's momentum is held multiplied by (None: as v)
         self.output = None
+        self.workspace_rows = 0  # the largest training batch so far (forward's default slice)
         self._build()
 
     def _build(self) -> None:
@@ -181,6 +182,9 @@ class PlannedStep:
         for p in self.to_zero:
             p.grad[...] = 0
         ws = self.workspace
+        rows = len(x) if np.ndim(x) else 0
+        if rows > self.workspace_rows:
+            self.workspace_rows = rows
         with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported instead
             out = self.output = self._forward(x)
             if self.loss_kernel is None:
@@ -255,13 +259,31 @@ class PlannedStep:
         return loss
 
     # ----------------------------------------------------------------- inference
-    def forward(self, x) -> np.ndarray:
-        """The model's output on ``x`` in evaluation mode (modes restored after), as a new array."""
+    def forward(self, x, batch_size: int | None = None) -> np.ndarray:
+        """The model's output on ``x`` in evaluation mode (modes restored after), as a new array.
+
+        ``batch_size`` rows at a time (default: the largest training batch so far, whose
+        workspace arrays are then reused, else all at once); evaluation treats each row on
+        its own, so the slices change nothing but the memory held. A model with forward
+        hooks runs its own forward, so that the hooks see it.
+        """
+        self._follow_the_model()
+        run = self.model if self.hooked else self._forward
+        x = np.asarray(x) if not isinstance(x, np.ndarray) else x
+        rows = len(x) if x.ndim else 0
+        batch_size = batch_size or self.workspace_rows or rows or 1
         modes = [(m, m.training) for _, m in self.model.named_modules()]
         self.model.eval()
         try:
             with np.errstate(over="ignore", invalid="ignore"):  # as the planned step: no warnings
-                return self._forward(x).copy()
+                if rows <= batch_size:
+                    return run(x).copy()
+                first = run(x[:batch_size])
+                out = np.empty((rows,) + first.shape[1:], first.dtype)
+                out[:batch_size] = first
+                for start in range(batch_size, rows, batch_size):
+                    out[start:start + batch_size] = run(x[start:start + batch_size])
+                return out
         finally:
             for m, mode in modes:
                 m.__dict__["_training"] = mode

@@ -41,7 +41,11 @@ def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray, num_classes: int | No
         "macro_f1": float, "confusion_matrix": (C, C) int array}``
         (``per_class_accuracy`` is the recall, kept under its old name).
     """
-    logits = predict_logits(model, x, batch_size)
+    return classification_record(predict_logits(model, x, batch_size), y, loss_fn, num_classes)
+
+
+def classification_record(logits: np.ndarray, y: np.ndarray, loss_fn, num_classes: int | None = None) -> dict:
+    """``evaluate``'s record from a model's logits (N, C) on the samples of ``y``."""
     loss = loss_fn(logits, y)
     pred = logits.argmax(axis=1)
     cm = confusion_matrix(y, pred, logits.shape[1] if num_classes is None else num_classes)

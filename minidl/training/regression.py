@@ -25,5 +25,9 @@ def regression_scores(pred: np.ndarray, target: np.ndarray, scale: float = 1.0) 
 def evaluate_regression(model, loss_fn, x: np.ndarray, target: np.ndarray, scale: float = 1.0,
                         batch_size: int = 1000) -> dict:
     """Mean loss and ``regression_scores`` of ``model`` on ``(x, target)``, in evaluation mode."""
-    pred = forward_in_eval_mode(model, x, batch_size)
+    return regression_record(forward_in_eval_mode(model, x, batch_size), target, loss_fn, scale)
+
+
+def regression_record(pred: np.ndarray, target: np.ndarray, loss_fn, scale: float = 1.0) -> dict:
+    """``evaluate_regression``'s record from a model's predictions on ``target``'s samples."""
     return {"loss": float(loss_fn(pred, target)), **regression_scores(pred, target, scale)}

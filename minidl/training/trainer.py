@@ -14,8 +14,8 @@ from tqdm import tqdm
 
 from ..plan import NonFiniteLoss, plain_step, plan
 from .divergence import DivergenceWatch, TrainingDiverged
-from .metrics import evaluate
-from .regression import evaluate_regression
+from .metrics import classification_record, predict_logits
+from .regression import regression_record
 
 __all__ = ["Trainer", "TrainingDiverged", "first_non_finite_layer", "format_record"]
 
@@ -127,9 +127,13 @@ class Trainer:
     def evaluate(self, data, num_classes=None) -> dict:
         """The record entries of one evaluated split: loss and accuracy, or loss, MAE, RMSE and R²."""
         x, y = data
+        # Planned training evaluates through the plan's forward too: the same numbers as the
+        # layers' own (held to them by tests/test_plan.py), in the workspace the steps reuse.
+        outputs = self._plan.forward(x) if self.planned and self._plan is not None and \
+            self._plan.model is self.model else predict_logits(self.model, x)
         if self.task == "regression":
-            return evaluate_regression(self.model, self.loss_fn, x, y, self.target_scale)
-        result = evaluate(self.model, self.loss_fn, x, y, num_classes or int(y.max()) + 1)
+            return regression_record(outputs, y, self.loss_fn, self.target_scale)
+        result = classification_record(outputs, y, self.loss_fn, num_classes or int(y.max()) + 1)
         return {"loss": result["loss"], "accuracy": result["accuracy"]}
 
     def train_epoch(self, loader, epoch: int = 1, epochs: int = 1) -> tuple[float, float]:

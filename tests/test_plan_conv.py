@@ -85,6 +85,8 @@ def test_planned_cnn_steps_end_where_the_teaching_loop_ends_float64(model_name, 
     assert_same_state(teach, planned, opt_t, opt_p, 1e-10)  # BatchNorm2d's running statistics too
     own = [type(k.layer).__name__ for k in step.kernels if isinstance(k, OwnMethods)]
     assert set(own) <= {"Reshape"}, f"ran on their own methods: {own}"
+    # every image kernel's backward is linear in dY: SGD's steps fold the learning rate in
+    assert step.can_fold == (opt_name == "momentum")
 
 
 def biases_into_batchnorm(model) -> list[str]:

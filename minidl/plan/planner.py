@@ -137,11 +137,12 @@ class PlannedStep:
         everyone = list(dict.fromkeys(model.parameters() + list(optimizer.params)))
         self.to_zero = [p for p in everyone if id(p) not in written]  # the kernels add into these
         self.workspace = Workspace()
-        # Backward is linear in ∂L/∂Z, so lr can ride along from the loss when every kernel says
-        # its backward is (a layer's own backward might add a term of its own, as weight decay).
+        # Backward is linear in ∂L/∂Z, so lr can ride along from the loss when every kernel it
+        # runs through says its backward is (a layer's own backward might add a term of its own,
+        # as weight decay); those before the first learner never see it.
         self.can_fold = (self.fold_lr and type(optimizer) is SGD and self.update is not None
                          and self.loss_kernel is not None and self.clip_norm is None
-                         and all(kernel.linear_in_dout for kernel in self.kernels))
+                         and all(kernel.linear_in_dout for kernel in self.kernels[self.first_learner:]))
 
     def _survey(self) -> tuple[bool, tuple, list]:
         """One walk over the model: whether any module has a forward hook; what the plan is

@@ -26,6 +26,8 @@ class Conv2dKernel(Kernel):
     channels-last buffers from the workspace; dW and db overwrite ``.grad``, and the dX
     columns reuse the im2col buffer once dW has read it."""
 
+    linear_in_dout = True
+
     @classmethod
     def supports(cls, layer) -> bool:
         return isinstance(getattr(layer, "dilation", 1), int)

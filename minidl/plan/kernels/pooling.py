@@ -22,6 +22,8 @@ def _offsets(layer) -> list[tuple[int, int]]:
 class _PoolKernel(Kernel):
     """Shapes and buffers the two window pools share."""
 
+    linear_in_dout = True
+
     def _start(self, x, ws):
         layer = self.layer
         x = image_input(self, x, None)
@@ -128,6 +130,8 @@ class AvgPool2dKernel(_PoolKernel):
 
 class GlobalAvgPool2dKernel(Kernel):
     """Y[n, c] = 1/(H·W) Σ_{u,v} X[n, c, u, v] (``GlobalAvgPool2d``)."""
+
+    linear_in_dout = True
 
     def forward(self, x, ws):
         x = image_input(self, x, None)

@@ -13,6 +13,7 @@ class FlattenKernel(Kernel):
     cannot be reshaped in place (its rows would come out in H, W, C order), so it is copied
     into one reused array, and dX goes back channels last for the kernels before."""
 
+    linear_in_dout = True
     output_is_scratch = False  # the output may be a view of the input
 
     def forward(self, x, ws):

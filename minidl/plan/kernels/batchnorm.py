@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Kernel, input_of
+from .images import channel_sums, repeated
 
 
 class BatchNormKernel(Kernel):
@@ -48,10 +49,10 @@ class BatchNormKernel(Kernel):
             mean, var, tmp = (ws.array(self, name, (D,), dtype) for name in ("mean", "var", "tmp"))
             # a sum over rows by einsum: np.mean/np.add.reduce over axis 0 of many narrow rows
             # runs about 50× slower
-            self._feature_sum(ws, np.einsum("nd->d", rows, out=self._row_sum(ws, mean)), mean)
+            self._feature_sum(np.einsum("nd->d", rows, out=self._row_sum(ws, mean)), mean)
             mean /= n
             np.subtract(rows, self._repeated(ws, "mean_r", mean), out=xhat)
-            self._feature_sum(ws, np.einsum("nd,nd->d", xhat, xhat, out=self._row_sum(ws, var)), var)
+            self._feature_sum(np.einsum("nd,nd->d", xhat, xhat, out=self._row_sum(ws, var)), var)
             var /= n  # biased
             m = layer.momentum
             running_mean, running_var = layer.running_mean, layer.running_var
@@ -87,8 +88,8 @@ class BatchNormKernel(Kernel):
         else:
             dgamma, dbeta = (ws.array(self, name, (D,), dtype) for name in ("dgamma", "dbeta"))
             scale[...] = self.inv_std
-        self._feature_sum(ws, np.einsum("nd,nd->d", dout, xhat, out=self._row_sum(ws, dgamma)), dgamma)
-        self._feature_sum(ws, np.einsum("nd->d", dout, out=self._row_sum(ws, dbeta)), dbeta)
+        self._feature_sum(np.einsum("nd,nd->d", dout, xhat, out=self._row_sum(ws, dgamma)), dgamma)
+        self._feature_sum(np.einsum("nd->d", dout, out=self._row_sum(ws, dbeta)), dbeta)
         if not need_dx:
             return None
         dx = ws.array(self, "dx", xhat.shape, dtype)
@@ -111,16 +112,10 @@ class BatchNormKernel(Kernel):
             return feature_vector
         return ws.array(self, "row_sum", (self.repeats * feature_vector.shape[0],), feature_vector.dtype)
 
-    def _feature_sum(self, ws, row_sum, out):
+    def _feature_sum(self, row_sum, out):
         """out[d] = Σ_r row_sum[r·D + d] (nothing to do with one sample per row)."""
-        if self.repeats > 1:
-            np.add.reduce(row_sum.reshape(self.repeats, -1), axis=0, out=out)
-        return out
+        return channel_sums(row_sum, self.repeats, out) if self.repeats > 1 else out
 
     def _repeated(self, ws, name: str, vector):
         """``vector`` (D,) repeated along a row, (repeats·D,)."""
-        if self.repeats == 1:
-            return vector
-        out = ws.array(self, name, (self.repeats * vector.shape[0],), vector.dtype)
-        out.reshape(self.repeats, -1)[...] = vector
-        return out
+        return repeated(ws, self, name, vector, self.repeats) if self.repeats > 1 else vector

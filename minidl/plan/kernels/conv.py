@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Kernel
-from .images import channels_last, image_input, nhwc, slab
+from .images import channel_sums, channels_last, image_input, nhwc, repeated, slab
 
 
 class Conv2dKernel(Kernel):
@@ -68,7 +68,7 @@ class Conv2dKernel(Kernel):
         zh = z.transpose(0, 2, 3, 1)  # (N, H', W', F), contiguous
         np.matmul(cols.reshape(n * ho * wo, -1), wm.reshape(-1, layer.out_channels),
                   out=zh.reshape(n * ho * wo, -1))  # Z = cols Wm
-        zh += b.data
+        zh.reshape(n * ho, wo * layer.out_channels)[...] += repeated(ws, self, "b_rows", b.data, wo)
         self.cols, self.wm, self.padded_shape, self.input_shape = cols, wm, xp.shape, x.shape
         return z
 
@@ -83,7 +83,10 @@ class Conv2dKernel(Kernel):
         cols2 = cols.reshape(n * ho * wo, kh * kw * c)
         dwm = np.matmul(cols2.T, dz, out=ws.array(self, "dwm", (kh * kw * c, f), layer.dtype))
         np.copyto(W.grad, dwm.reshape(kh, kw, c, f).transpose(3, 2, 0, 1))  # dW[f,c,k,l]
-        np.einsum("nf->f", dz, out=b.grad)  # db (np.add.reduce over many narrow rows is slow)
+        # db = Σ_rows dZ, summed over the (N·H', W'·F) rows first (over (N·H'·W', F) rows of 16
+        # or 32 values the sum runs about 3× slower)
+        row_sum = ws.array(self, "db_rows", (wo * f,), layer.dtype)
+        channel_sums(np.einsum("nf->f", dz.reshape(n * ho, wo * f), out=row_sum), wo, b.grad)
         if not need_dx:
             return None
         s, p, d = layer.stride, layer.padding, getattr(layer, "dilation", 1)

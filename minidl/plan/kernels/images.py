@@ -44,6 +44,20 @@ def slab(a: np.ndarray, k: int, l: int, ho: int, wo: int, s: int, d: int = 1) ->
     return a[:, d * k:d * k + s * (ho - 1) + 1:s, d * l:d * l + s * (wo - 1) + 1:s, :]
 
 
+def repeated(ws, owner, name: str, vector: np.ndarray, repeats: int) -> np.ndarray:
+    """A per-channel ``vector`` (C,) repeated along a row of ``repeats`` pixels, (repeats·C,):
+    what a per-channel operand is broadcast as over the image's (N·H, W·C) rows, whose
+    element-wise loops then run W·C long instead of C (several times faster for C = 16)."""
+    out = ws.array(owner, name, (repeats * vector.shape[0],), vector.dtype)
+    out.reshape(repeats, -1)[...] = vector
+    return out
+
+
+def channel_sums(row_sum: np.ndarray, repeats: int, out: np.ndarray) -> np.ndarray:
+    """out[c] = Σ_w row_sum[w·C + c]: per-channel totals from the column sums of (N·H, W·C) rows."""
+    return np.add.reduce(row_sum.reshape(repeats, -1), axis=0, out=out)
+
+
 def image_input(kernel, x, channels: int | None) -> np.ndarray:
     """The kernel's layer input as a float (N, C, H, W) array of the layer's dtype; anything
     else is handed to the layer's own forward, which raises the layer's own error."""

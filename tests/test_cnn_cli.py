@@ -123,7 +123,7 @@ def test_memory_report_gives_what_each_conv_layer_caches():
     """Conv2d caches its padded input, BatchNorm2d x̂, ReLU a mask, MaxPool2d one byte per
     window (the first argmax), Flatten and Reshape nothing."""
     n = 4
-    model = cnn(8, 3, channels=(2,), hidden=5, rng=0)  # Reshape, Conv2d, BN2d, ReLU, MaxPool2d, ...
+    model = cnn(8, 3, channels=(2,), hidden=5, rng=0)  # Reshape, Conv2d, BN2d, MaxPool2d, ReLU, ...
     rows = {r["name"].split(" ", 1)[1]: r["cached_bytes"] for r in memory_report(model, n).rows}
     assert rows["Reshape((1, 8, 8))"] == 0 and rows["Flatten()"] == 0
     assert rows["Conv2d(1 → 2, 3×3, padding=1)"] == n * 1 * 10 * 10 * 4  # Xp, float32

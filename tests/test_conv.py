@@ -281,3 +281,23 @@ def test_a_small_cnn_learns_a_synthetic_image_task():
         model.backward(loss_fn.backward())
         opt.step()
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_pooling_before_the_relu_is_the_same_function_and_gradients_as_after():
+    """models.cnn pools before its ReLU: max over a window commutes with ReLU, ties and
+    all-negative windows included (their gradient is 0 either way)."""
+    from minidl import Sequential
+    from minidl.nn.models import cnn
+    model = cnn(8, 3, channels=(4, 3), hidden=6, rng=0, dtype="float64")
+    swapped = [type(layer).__name__ for layer in model.layers]
+    assert swapped[1:5] == ["Conv2d", "BatchNorm2d", "MaxPool2d", "ReLU"]
+    usual = Sequential(*cnn(8, 3, channels=(4, 3), hidden=6, rng=0, dtype="float64").layers)
+    for i in (3, 7):  # back to Conv2d → BatchNorm2d → ReLU → MaxPool2d
+        usual.layers[i], usual.layers[i + 1] = usual.layers[i + 1], usual.layers[i]
+    rng = np.random.default_rng(1)
+    x = np.round(rng.standard_normal((5, 64)), 1)  # rounded: ties inside the windows
+    g = rng.standard_normal((5, 3))
+    np.testing.assert_array_equal(model(x), usual(x))
+    np.testing.assert_array_equal(model.backward(g), usual.backward(g))
+    for p, q in zip(model.parameters(), usual.parameters()):
+        np.testing.assert_array_equal(p.grad, q.grad)

@@ -65,7 +65,7 @@ ARCHITECTURES: dict[str, Architecture] = {
     # 10 epochs of Adam annealed by the cosine schedule (the default half-epoch warm-up): 4.4
     # minutes of training on two quiet cores with the planned conv kernels, 0.9176 test accuracy
     # (README, "Convolutional networks"); the dropout before the last layer is --dropout's.
-    "cnn": Architecture(_cnn, "two 3×3 conv blocks (16, 32 channels; BatchNorm2d, ReLU, 2×2 max-pool), "
+    "cnn": Architecture(_cnn, "two 3×3 conv blocks (16, 32 channels; BatchNorm2d, 2×2 max-pool, ReLU), "
                               "then Dense 128 → ReLU → Dropout (--dropout) → Dense",
                         {"optimizer": "adam", "lr": 2e-3, "epochs": 10, "dropout": 0.25}),
     # The recurrent models clip the gradient norm (BPTT's products of Jacobians can explode)

@@ -118,9 +118,12 @@ def cnn(image_size: int = 28, num_classes: int = 10, *, channels=(16, 32), hidde
         in_channels: int = 1, dropout: float = 0.0, rng=None, dtype="float32") -> Sequential:
     """A small convolutional network on flat image rows (LeNet-like, with BatchNorm2d).
 
-    ``Reshape → [Conv2d 3×3 (padding 1) → BatchNorm2d → ReLU → MaxPool2d 2×2] per entry of
+    ``Reshape → [Conv2d 3×3 (padding 1) → BatchNorm2d → MaxPool2d 2×2 → ReLU] per entry of
     channels → Flatten → Dense(hidden) → ReLU → [Dropout] → Dense(num_classes)``:
     (N, C·S·S) → logits; ``dropout`` is the drop probability before the last layer (0: none).
+    The pool comes before the ReLU: max over a window commutes with the (monotone) ReLU, so
+    the function and its gradients are those of the usual ReLU → pool order, with the ReLU
+    on a quarter of the pixels.
 
     Example:
         >>> cnn(rng=0)(np.zeros((2, 784))).shape
@@ -130,7 +133,7 @@ def cnn(image_size: int = 28, num_classes: int = 10, *, channels=(16, 32), hidde
     layers, c, side = [Reshape((in_channels, image_size, image_size))], in_channels, image_size
     for f in channels:
         layers += [Conv2d(c, f, 3, padding=1, rng=rng, dtype=dtype), BatchNorm2d(f, dtype=dtype),
-                   ReLU(), MaxPool2d(2, dtype=dtype)]
+                   MaxPool2d(2, dtype=dtype), ReLU()]
         c, side = f, side // 2
     layers += [Flatten(), Dense(c * side * side, hidden, rng=rng, dtype=dtype), ReLU()]
     last = Dense(hidden, num_classes, rng=rng, dtype=dtype, init="xavier")

@@ -13,9 +13,10 @@ from minidl import Sequential
 from minidl.cli import main
 from minidl.nn.memory import memory_report
 from minidl.nn.models import cnn
-# 2 steps an epoch on 128 images at a small lr (the default 0.1 overshoots on so few); a constant schedule so that 1 epoch + a resume to 2 is the
-# 2 steps an epoch on 128 images; a constant schedule so that 1 epoch + a resume to 2 is the
-# same run (a cosine schedule is planned over the epochs asked for).
+
+# 2 steps an epoch on 128 images at a small lr (the default 0.1 overshoots on so few); a
+# constant schedule so that 1 epoch + a resume to 2 is the same run (a cosine schedule is
+# planned over the epochs asked for).
 TINY = ["--model", "cnn", "--limit-train", "128", "--batch-size", "64", "--limit-test", "32",
         "--quiet", "--schedule", "constant", "--seed", "3", "--lr", "0.01"]
 

@@ -183,9 +183,7 @@ class PlannedStep:
         for p in self.to_zero:
             p.grad[...] = 0
         ws = self.workspace
-        rows = len(x) if np.ndim(x) else 0
-        if rows > self.workspace_rows:
-            self.workspace_rows = rows
+        self.workspace_rows = max(self.workspace_rows, len(x) if np.ndim(x) else 0)
         with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported instead
             out = self.output = self._forward(x)
             if self.loss_kernel is None:
@@ -270,7 +268,7 @@ class PlannedStep:
         """
         self._follow_the_model()
         run = self.model if self.hooked else self._forward
-        x = np.asarray(x) if not isinstance(x, np.ndarray) else x
+        x = np.asarray(x)  # the same array when it is one
         rows = len(x) if x.ndim else 0
         batch_size = batch_size or self.workspace_rows or rows or 1
         modes = [(m, m.training) for _, m in self.model.named_modules()]
